@@ -135,7 +135,7 @@ def ingest(obj: Context, paths: tuple[str, ...], site: str | None, wave: str | N
             continue
         line = f"{f.status:<9} {f.name}"
         if f.status in ("ingested", "replaced", "checked", "not written"):
-            line += f"  [{f.format}, {f.encoding or 'binary'}] {f.turns} turns, {f.segments} segments, {f.words} words"
+            line += f"  [{f.format}, {f.encoding or 'no text encoding'}] {f.turns} turns, {f.segments} segments, {f.words} words"
         if f.codings_removed:
             line += f"  ({f.codings_removed} codings on the old version removed)"
         click.echo(line)

@@ -129,6 +129,7 @@ codings = Table(
     Column("provenance", JSON, nullable=False, default=dict),
     Column("start_char", Integer, nullable=True),
     Column("end_char", Integer, nullable=True),
+    Column("decided_by", String(100), nullable=True),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=True),
 )
@@ -150,6 +151,16 @@ coding_events = Table(
     Column("note", Text, nullable=True),
 )
 Index("ix_coding_events_coding", coding_events.c.coding_id)
+
+segment_reviews = Table(
+    "segment_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"), nullable=False),
+    Column("coder", String(100), nullable=False),
+    Column("at", String(40), nullable=False),
+    UniqueConstraint("segment_id", "coder", name="uq_segment_reviews_segment_coder"),
+)
 
 models = Table(
     "models",

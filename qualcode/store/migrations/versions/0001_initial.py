@@ -131,6 +131,7 @@ def upgrade() -> None:
         sa.Column("provenance", sa.JSON, nullable=False),
         sa.Column("start_char", sa.Integer, nullable=True),
         sa.Column("end_char", sa.Integer, nullable=True),
+        sa.Column("decided_by", sa.String(100), nullable=True),
         sa.Column("created_at", sa.String(40), nullable=False),
         sa.Column("updated_at", sa.String(40), nullable=True),
     )

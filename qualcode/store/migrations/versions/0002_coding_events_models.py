@@ -1,4 +1,4 @@
-"""Coding events (the audit trail of every decision) and saved classifier models.
+"""Coding events (the audit trail), segments each coder has reviewed, saved classifier models.
 
 Revision ID: 0002
 Revises: 0001
@@ -35,6 +35,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_coding_events_coding", "coding_events", ["coding_id"])
     op.create_table(
+        "segment_reviews",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "segment_id",
+            sa.Integer,
+            sa.ForeignKey("segments.id", ondelete="CASCADE", name="fk_segment_reviews_segment_id_segments"),
+            nullable=False,
+        ),
+        sa.Column("coder", sa.String(100), nullable=False),
+        sa.Column("at", sa.String(40), nullable=False),
+        sa.UniqueConstraint("segment_id", "coder", name="uq_segment_reviews_segment_coder"),
+    )
+    op.create_table(
         "models",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
@@ -46,4 +59,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("models")
+    op.drop_table("segment_reviews")
     op.drop_table("coding_events")
