@@ -6,48 +6,13 @@ them, so ``qualcode --help`` and quick commands start fast.
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable
 
 import click
 
 from qualcode import __version__
-from qualcode.errors import QualcodeError
-
-
-class Context:
-    """The project named on the command line, opened on first use."""
-
-    def __init__(self, project: str | None) -> None:
-        self.project = project
-        self._store = None
-
-    def store(self, *, create: bool = False):  # noqa: ANN201
-        from qualcode.store.repo import Store
-
-        if self._store is None:
-            self._store = Store.open(self.project, create=create)
-        return self._store
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn qualcode's own errors into a one-line message and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except QualcodeError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-def interactive() -> bool:
-    """True on a terminal: progress bars are shown there and kept out of logs."""
-    return sys.stderr.isatty()
+from qualcode.commands.common import Context, handle_errors, interactive
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -266,7 +231,7 @@ def codebook_import(obj: Context, file: str) -> None:
 
 @main.group()
 def export() -> None:
-    """Export segments (and, later, codings, review sheets, REFI-QDA projects)."""
+    """Export segments, codings and review sheets."""
 
 
 @export.command("segments")
@@ -286,6 +251,8 @@ def export_segments_cmd(obj: Context, out: str, all_roles: bool) -> None:
     n = export_segments(obj.store(), out, all_roles=all_roles)
     click.echo(f"wrote {out} ({n} segments)")
 
+
+from qualcode.commands import coding as _coding  # noqa: E402,F401  (registers the coding commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -127,16 +127,16 @@ def test_txt_bracketed_annotations_are_not_labels() -> None:
 
 def test_txt_header_block_and_title_are_skipped_with_warnings() -> None:
     text = (
-        "Interview transcript: IPS process evaluation\n\n"
+        "IPS process evaluation, wave 2\nInterview transcript: ES\n\n"
         "Site: Berkshire\nDate: 12 May 2021\nInterviewee: ES\nParticipant: P03\nWave: 2\n\n"
         "Int: Can you tell me about your role?\nParticipant: Yes, I am the ES.\n"
     )
     parsed = parse_text(text, "h.txt")
     assert pairs(parsed) == [("Int", "Can you tell me about your role?"), ("Participant", "Yes, I am the ES.")]
-    assert parsed.turns[0].line == 9
+    assert parsed.turns[0].line == 10
     joined = " ".join(parsed.warnings)
-    assert "Site, Date, Interviewee, Participant, Wave" in joined
-    assert "line 1" in joined
+    assert "(Interview transcript, Site, Date, Interviewee, Participant, Wave)" in joined
+    assert "skipped 1 line(s) without a speaker label before the first turn (line 1)" in joined
 
 
 def test_txt_weak_header_key_opening_a_transcript_is_a_turn() -> None:

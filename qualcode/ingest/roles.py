@@ -8,8 +8,8 @@ mapped to one of :data:`CANONICAL_ROLES`. The defaults live in ``default_roles.y
     labels:            # global: label -> role
       "Speaker 1": interviewer
       "Resp": client
-    patterns:          # optional: regex (full match on the normalised label) -> role
-      "p ?\\d+": client
+    patterns:          # optional: regex, full match on the normalised label -> role
+      "peer (mentor|supporter)": client
     documents:         # per document (file name, e.g. "berks_es.vtt", or its stem)
       berks_es.vtt:
         Luke: es

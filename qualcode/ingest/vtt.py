@@ -30,8 +30,12 @@ _VTT_TIMING = re.compile(rf"\s*{_VTT_TS}\s*-->\s*{_VTT_TS}(?:\s|$)")
 _SRT_TS = r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _SRT_TIMING = re.compile(rf"\s*{_SRT_TS}\s*-->\s*{_SRT_TS}(?:\s.*)?$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)*\s+([^>]*?)\s*>")
+_VOICE_LINE = re.compile(r"<v(?:\.[^\s>]*)*\s+([^>]*?)\s*>([^<]*)(?:</v>)?")  # "<v Name>text</v>"
+# A well-formed cue block: optional identifier line, timing line, payload.
+_CUE_BLOCK = re.compile(
+    rf"(?:([^\n]*)\n)?[ \t]*{_VTT_TS}[ \t]*-->[ \t]*{_VTT_TS}(?:[ \t][^\n]*)?(?:\n(.*))?", re.DOTALL
+)
 _TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
-_SPACES = re.compile(r"\s+")
 _NON_CUE_BLOCKS = ("NOTE", "STYLE", "REGION")
 
 
@@ -40,7 +44,7 @@ class _Cue:
     number: int
     start_ms: int
     end_ms: int
-    lines: list[tuple[str | None, str]]  # (voice or None, text without tags) per line
+    lines: list[tuple[str | None, str]]  # (voice or None, clean text) per line, from _cue_line
 
 
 def _parts_ms(h: str | None, m: str, s: str, frac: str) -> int | None:
@@ -62,6 +66,9 @@ def parse_vtt(text: str, file: str | Path | None, encoding: str | None = None) -
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not (lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))):
         raise InvalidTranscript("not a WebVTT file: the first line must be 'WEBVTT'", file=file, line=1)
+    fast = _fast_cues(text)
+    if fast:
+        return _to_transcript(fast, "vtt", file, encoding)
     cues: list[_Cue] = []
     block: list[str] = []
     first_line = 0
@@ -81,6 +88,36 @@ def parse_vtt(text: str, file: str | Path | None, encoding: str | None = None) -
     if not cues:
         raise InvalidTranscript("no cues found in the WebVTT file", file=file)
     return _to_transcript(cues, "vtt", file, encoding)
+
+
+def _fast_cues(text: str) -> list[_Cue] | None:
+    """Cues of a well-formed file, block by block with one regex each; None on any doubt.
+
+    The line-by-line reader in :func:`parse_vtt` then handles the file and reports the
+    exact cue and line of a problem; both agree on well-formed files.
+    """
+    cues: list[_Cue] = []
+    blocks = text.replace("\r\n", "\n").replace("\r", "\n").split("\n\n")
+    for block in blocks[1:]:  # blocks[0] is the header
+        if block.startswith("\n"):
+            block = block.lstrip("\n")
+        if not block:
+            continue
+        m = _CUE_BLOCK.fullmatch(block)
+        if m is None:
+            if block.startswith(_NON_CUE_BLOCKS) and "-->" not in block:
+                continue
+            return None
+        ident, h1, m1, s1, f1, h2, m2, s2, f2, payload = m.groups()
+        if (ident is not None and "-->" in ident) or (payload is not None and "-->" in payload):
+            return None
+        if int(m1) > 59 or int(s1) > 59 or int(m2) > 59 or int(s2) > 59:
+            return None
+        start = ((int(h1 or 0) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1.ljust(3, "0"))
+        end = ((int(h2 or 0) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2.ljust(3, "0"))
+        lines = [_cue_line(line) for line in payload.split("\n")] if payload else []
+        cues.append(_Cue(len(cues) + 1, start, end, lines))
+    return cues
 
 
 def _vtt_block(block: list[str], first_line: int, cues: list[_Cue], file: str | Path | None) -> None:
@@ -159,9 +196,20 @@ def parse_srt(text: str, file: str | Path | None, encoding: str | None = None) -
 
 
 def _cue_line(line: str) -> tuple[str | None, str]:
-    """(voice name or None, text without cue tags) for one line of cue text."""
-    voice = _VOICE.search(line)
-    return (voice.group(1).strip() if voice else None, _TAG.sub("", line))
+    """(voice name or None, text without tags and entities, spaces collapsed) for a cue line."""
+    voice: str | None = None
+    if "<" in line or "{" in line:
+        m = _VOICE_LINE.fullmatch(line)
+        if m is not None:
+            voice, line = m.group(1), m.group(2)
+        else:
+            found = _VOICE.search(line)
+            voice = found.group(1) if found is not None else None
+            line = _TAG.sub("", line)
+        voice = voice.strip() or None if voice is not None else None
+    if "&" in line:
+        line = html.unescape(line)
+    return voice, " ".join(line.split())
 
 
 def _to_transcript(cues: list[_Cue], fmt: str, file: str | Path | None, encoding: str | None) -> ParsedTranscript:
@@ -177,8 +225,7 @@ def _to_transcript(cues: list[_Cue], fmt: str, file: str | Path | None, encoding
             turns.append(Turn(label, " ".join(parts), first, start, end))
 
     for cue in cues:
-        for voice, line in cue.lines:
-            words = _SPACES.sub(" ", html.unescape(line)).strip()
+        for voice, words in cue.lines:
             speaker = voice
             if speaker is None and words and ":" in words:
                 item = classify(words)
