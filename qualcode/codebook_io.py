@@ -4,8 +4,10 @@ Exports are written to a temporary file beside the target and moved into place, 
 failed export never leaves half a file. qualcode's own exports round-trip exactly:
 xlsx keeps each code's rules as YAML text in one cell, and .qdc keeps the full code data
 in a marked block at the end of each code's Description (after the readable definition).
-Codes from other QDA programs (NVivo, ATLAS.ti, MAXQDA) import with ids made from their
-names and no rules.
+On import of such a block the data wins, except that the code's name and its place in the
+tree come from the XML, so renaming or moving codes in another program is kept. Codes from
+other QDA programs (NVivo, ATLAS.ti, MAXQDA) import with ids made from their names and no
+rules. Imports are not validated here: call :func:`qualcode.codebook.validate`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from qualcode.codebook import (
     Codebook,
     code_from_dict,
     code_to_dict,
-    codebook_from_yaml_text,
     codebook_to_yaml,
     load_codebook,
     raise_first,
@@ -45,8 +46,6 @@ QDPX_NS = "urn:QDA-XML:project:1.0"
 ORIGIN = f"qualcode {'.'.join(__version__.split('.')[:2])}"
 # Fixed namespace for code GUIDs: the same code id always gets the same GUID.
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://qualcode.invalid/codebook/code")
-GUID_RE = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                     r"[0-9a-fA-F]{12}\}?$")
 
 MARK_START = "[qualcode-code-data: do not edit below]"
 MARK_END = "[/qualcode-code-data]"
@@ -517,6 +516,6 @@ def convert_codebook(src: str | Path, dst: str | Path, fmt: str | None = None) -
 
 __all__ = [
     "QDC_NS", "QDPX_NS", "XLSX_COLUMNS", "code_guid", "codebook_from_qdc_bytes",
-    "codebook_from_yaml_text", "codebook_to_qdc_bytes", "convert_codebook", "detect_format",
+    "codebook_to_qdc_bytes", "convert_codebook", "detect_format",
     "export_codebook", "import_codebook",
 ]

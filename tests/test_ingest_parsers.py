@@ -58,17 +58,20 @@ def test_txt_sentences_with_colons_are_not_labels() -> None:
         "So: that was it.\n"
         "See https://example.org for more.\n"
         "The meeting ran until 11:45\n"
+        "- Training: we did a lot\n"
+        "1. Money: not enough\n"
     )
     parsed = parse_text(text, "t.txt")
     assert len(parsed.turns) == 1
     assert parsed.turns[0].label == "Client"
-    assert parsed.turns[0].text.count("\n") == 6
+    assert parsed.turns[0].text.count("\n") == 8
 
 
 @pytest.mark.parametrize(
     ("line", "label", "text", "start_ms", "end_ms"),
     [
         ("[00:01:23] Int: hello", "Int", "hello", 83_000, None),
+        ("[00:01:23]Int: hello", "Int", "hello", 83_000, None),
         ("00:01:23 Int: hello", "Int", "hello", 83_000, None),
         ("(00:01:23) Int: hello", "Int", "hello", 83_000, None),
         ("[01:23] Int: hello", "Int", "hello", 83_000, None),
@@ -113,7 +116,10 @@ def test_txt_label_on_its_own_line_with_timestamp_otter_style() -> None:
 
 
 def test_txt_timestamp_line_then_name_line_teams_style() -> None:
-    text = "0:0:0.0 --> 0:0:5.120\nLuke Smith\nHello there.\n\n0:0:5.120 --> 0:0:9.0\nJane Doe\nHi Luke.\nHow are you?\n"
+    text = (
+        "0:0:0.0 --> 0:0:5.120\nLuke Smith\nHello there.\n\n"
+        "0:0:5.120 --> 0:0:9.0\nJane Doe\nHi Luke.\nHow are you?\n"
+    )
     parsed = parse_text(text, "teams.txt")
     assert pairs(parsed) == [("Luke Smith", "Hello there."), ("Jane Doe", "Hi Luke.\nHow are you?")]
     assert [(t.start_ms, t.end_ms) for t in parsed.turns] == [(0, 5_120), (5_120, 9_000)]
@@ -188,7 +194,7 @@ def test_decode_utf8_bom_and_cp1252_report_the_encoding(tmp_path: Path) -> None:
     for path, encoding in ((utf8, "utf-8"), (bom, "utf-8-sig"), (ansi, "cp1252")):
         parsed = parse_file(path)
         assert parsed.encoding == encoding
-        assert parsed.turns[0] .text == words
+        assert parsed.turns[0].text == words
         assert parsed.turns[0].label == "Client"
 
 
@@ -266,8 +272,11 @@ def test_vtt_voice_tags_merge_consecutive_cues(tmp_path: Path) -> None:
 
 
 def test_vtt_name_prefix_zoom_style() -> None:
-    text = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nInt: Hello\n\n2\n00:00:02.000 --> 00:00:03.000\nInt: again\n\n" \
-           "3\n00:00:03.000 --> 00:00:04.500\nClient 1: Hi\nthere\n"
+    text = (
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nInt: Hello\n\n"
+        "2\n00:00:02.000 --> 00:00:03.000\nInt: again\n\n"
+        "3\n00:00:03.000 --> 00:00:04.500\nClient 1: Hi\nthere\n"
+    )
     parsed = parse_vtt(text, "zoom.vtt")
     assert pairs(parsed) == [("Int", "Hello again"), ("Client 1", "Hi there")]
     assert [(t.line, t.start_ms, t.end_ms) for t in parsed.turns] == [(1, 1_000, 3_000), (3, 3_000, 4_500)]
@@ -287,7 +296,8 @@ def test_vtt_agrees_with_webvtt_py_on_a_wellformed_file() -> None:
 
 
 def test_vtt_without_speakers_is_one_unlabelled_turn_with_warning() -> None:
-    parsed = parse_vtt("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello\n\n00:00:02.000 --> 00:00:03.000\nworld\n", "n.vtt")
+    text = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello\n\n00:00:02.000 --> 00:00:03.000\nworld\n"
+    parsed = parse_vtt(text, "n.vtt")
     assert pairs(parsed) == [(None, "hello world")]
     assert parsed.warnings and "no speaker" in parsed.warnings[0]
 
@@ -410,13 +420,14 @@ def test_docx_tables_two_and_three_columns(tmp_path: Path) -> None:
     doc = Document()
     table = doc.add_table(rows=3, cols=3)
     rows = [("00:01:00", "Int", "Table question"), ("00:01:10", "Client", "Answer\nover two lines"), ("", "", "more")]
-    for row, values in zip(table.rows, rows):
-        for cell, value in zip(row.cells, values):
+    for row, values in zip(table.rows, rows, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
             cell.text = value
     doc.add_paragraph("")
     second = doc.add_table(rows=3, cols=2)
-    for row, values in zip(second.rows, [("Speaker", "Text"), ("ES", "From the two-column table"), ("Int", "")]):
-        for cell, value in zip(row.cells, values):
+    second_rows = [("Speaker", "Text"), ("ES", "From the two-column table"), ("Int", "")]
+    for row, values in zip(second.rows, second_rows, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
             cell.text = value
     path = tmp_path / "teams_table.docx"
     doc.save(path)
@@ -462,7 +473,10 @@ def test_csv_rows_are_turns_with_synonym_headers(tmp_path: Path) -> None:
     parsed = parse_file(write_csv(tmp_path, "rows.csv", rows, encoding="cp1252"))
     assert parsed.format == "csv" and parsed.encoding == "utf-8"  # ASCII decodes as UTF-8
     assert pairs(parsed) == [
-        ("Int", "How was it?"), ("IPS ES", "Good."), ("IPS ES", "Really good, multi\nline."), ("Int", "Seconds as a number"),
+        ("Int", "How was it?"),
+        ("IPS ES", "Good."),
+        ("IPS ES", "Really good, multi\nline."),
+        ("Int", "Seconds as a number"),
     ]
     assert [t.line for t in parsed.turns] == [2, 3, 4, 6]
     assert [t.start_ms for t in parsed.turns] == [5_000, 9_000, None, 12_500]

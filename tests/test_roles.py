@@ -25,14 +25,19 @@ EXPECTED = {
         "Support worker", "AD staff", "Treatment staff", "Drug and alcohol worker", "Mental health nurse",
         "Keyworker 2",
     ],
-    "client": ["Service user", "Client", "IPS client", "Participant", "SU", "Patient", "Client #3", "client_2", "Participant 4"],
+    "client": [
+        "Service user", "Client", "IPS client", "Participant", "SU", "Patient",
+        "Client #3", "client_2", "Participant 4",
+    ],
     "commissioner": ["Commissioner", "Public health commissioner", "Local authority", "LA commissioner", "CCG"],
     "employer": ["Employer", "Line manager", "Business owner", "Store manager", "HR manager"],
     "stakeholder": [
         "Stakeholder", "Work coach", "Jobcentre", "DWP", "Board member", "Regional lead", "Jobcentre Plus work coach",
         "Disability employment adviser",
     ],
-    "interviewer": ["Int", "Int.", "Interviewer", "I", "Q", "Q1", "Researcher", "Evaluator", "Facilitator", "Interviewer 2"],
+    "interviewer": [
+        "Int", "Int.", "Interviewer", "I", "Q", "Q1", "Researcher", "Evaluator", "Facilitator", "Interviewer 2",
+    ],
     "unknown": ["A", "R", "R1", "Respondent", "Speaker 1", "Luke", "Manager", "2", "", "   "],
 }
 

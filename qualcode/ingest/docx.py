@@ -74,7 +74,7 @@ def _is_bold(run: object) -> bool:
     return bool(style is not None and style.font.bold)
 
 
-def _bold_prefix(paragraph: "Paragraph") -> str:
+def _bold_prefix(paragraph: Paragraph) -> str:
     """The text of the paragraph's leading bold runs ('' when it does not open in bold)."""
     from docx.text.run import Run
 
@@ -110,7 +110,7 @@ def _feed_paragraph(blocks: list, index: int, collector: TurnCollector, number: 
         collector.feed(line, number)
 
 
-def _paragraph_label(paragraph: "Paragraph", text: str) -> tuple[str, str, int | None, int | None] | None:
+def _paragraph_label(paragraph: Paragraph, text: str) -> tuple[str, str, int | None, int | None] | None:
     """(label, rest of the text, start, end) when the paragraph opens with a bold label."""
     prefix = _bold_prefix(paragraph) if paragraph.runs else ""
     if not prefix.strip():
@@ -169,7 +169,7 @@ def _cell_text(cell: object) -> str:
     return "\n".join(p.text for p in cell.paragraphs)  # type: ignore[attr-defined]
 
 
-def _feed_table(table: "Table", collector: TurnCollector, number: int) -> int:
+def _feed_table(table: Table, collector: TurnCollector, number: int) -> int:
     """Feed a table's rows; return the paragraph number after the table."""
     rows = [[_cell_text(cell) for cell in _unique_cells(row)] for row in table.rows]
     columns = _table_columns(rows)

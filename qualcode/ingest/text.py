@@ -35,7 +35,7 @@ _ONE_TS = rf"[\[(]?[ \t]*{_TS}[ \t]*[\])]?"
 _TS_SPAN = rf"{_ONE_TS}(?:[ \t]*(?:-->|-|–|—|to)[ \t]*{_ONE_TS})?"
 _TS_FIND = re.compile(_TS)
 _TS_PARTS = re.compile(r"(\d{1,2})(?::(\d{1,2}))(?::(\d{1,2}))?(?:[.,](\d{1,3}))?")
-_LEAD_TS = re.compile(rf"{_TS_SPAN}(?=\s|$)")
+_LEAD_TS = re.compile(rf"{_TS_SPAN}(?:(?<=[\])])|(?=\s|$))")
 _WHOLE_TS = re.compile(rf"\s*{_TS_SPAN}\s*")
 _COLON_LABEL = re.compile(r"([^:\[\]*\n]{1,40}?)\s*:(?=\s|$)")
 _LABEL_TS = re.compile(rf"([^:\[\]()*\n\d][^:\[\]()*\n]{{0,39}}?)\s+({_TS_SPAN})\s*(:)?(?=\s|$)")
@@ -72,7 +72,7 @@ _ANNOTATIONS = frozenset(
     "employer name", "company name", "name of employer", "name of service",
 }
 # Keys of a header block ("Site: Berkshire") skipped before the first turn. Weak keys are
-# also speaker labels, so they count as header lines only beside a strong key.
+# also speaker labels: see _is_header_block for when they count as header lines.
 HEADER_KEYS = frozenset(
     "site date interviewee transcript wave duration location time title project file filename "
     "recording length borough area service team organisation organization role mode format "
@@ -138,7 +138,9 @@ def label_ok(label: str, bare: bool = False) -> bool:
     ``bare`` is for labels with no colon or brackets (a name line after a timestamp, a
     ``Label 0:15`` line): they must also start with a capital letter or digit.
     """
-    if not label or len(label) > MAX_LABEL_CHARS or _LABEL_CHARS.fullmatch(label) is None:
+    if not label or len(label) > MAX_LABEL_CHARS or not label[0].isalnum():
+        return False
+    if _LABEL_CHARS.fullmatch(label) is None:
         return False
     if _HAS_LETTER.search(label) is None:
         return False
@@ -276,7 +278,7 @@ def _is_header_block(lines: list[tuple[Line, int]], ended_by_turn: bool) -> bool
         return True
     if ended_by_turn or len(lines) < 2:
         return False
-    for (it, _), kind in zip(lines, kinds):
+    for (it, _), kind in zip(lines, kinds, strict=True):
         value = it[2]
         if kind is None or not value or len(value.split()) > 6 or value[-1] in ".?!…":
             return False

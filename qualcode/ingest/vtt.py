@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from qualcode.errors import InvalidTranscript
@@ -31,20 +31,49 @@ _SRT_TS = r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _SRT_TIMING = re.compile(rf"\s*{_SRT_TS}\s*-->\s*{_SRT_TS}(?:\s.*)?$")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)*\s+([^>]*?)\s*>")
 _VOICE_LINE = re.compile(r"<v(?:\.[^\s>]*)*\s+([^>]*?)\s*>([^<]*)(?:</v>)?")  # "<v Name>text</v>"
-# A well-formed cue block: optional identifier line, timing line, payload.
+# A well-formed cue block: optional identifier line, timing line (minutes and seconds in
+# range), payload. Timestamps are kept as text and converted only where a turn needs them.
+_GOOD_TS = r"(?:\d+:)?[0-5]?\d:[0-5]?\d\.\d{1,3}"
+# The commonest shape of all (Teams): one "<v Name>text</v>" line per cue. Matched over
+# the whole file at once; any cue of another shape sends the file to the general reader.
+_TEAMS_CUE = re.compile(
+    rf"\n\n+(?:[^\n>]*\n)?[ \t]*({_GOOD_TS})[ \t]*-->[ \t]*({_GOOD_TS})(?:[ \t][^\n]*)?\n"
+    r"<v(?:\.[^\s>]*)?[ \t]([^>\n]*)>([^<&\n]*)(?:</v>)?(?=\n|$)"
+)
 _CUE_BLOCK = re.compile(
-    rf"(?:([^\n]*)\n)?[ \t]*{_VTT_TS}[ \t]*-->[ \t]*{_VTT_TS}(?:[ \t][^\n]*)?(?:\n(.*))?", re.DOTALL
+    rf"(?:([^\n]*)\n)?[ \t]*({_GOOD_TS})[ \t]*-->[ \t]*({_GOOD_TS})(?:[ \t][^\n]*)?(?:\n(.*))?", re.DOTALL
 )
 _TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
 _NON_CUE_BLOCKS = ("NOTE", "STYLE", "REGION")
 
 
-@dataclass(slots=True)
 class _Cue:
-    number: int
-    start_ms: int
-    end_ms: int
-    lines: list[tuple[str | None, str]]  # (voice or None, clean text) per line, from _cue_line
+    """One cue: number, times (ms, or a checked VTT timestamp converted on demand), lines."""
+
+    __slots__ = ("number", "_start", "_end", "lines")
+
+    def __init__(self, number: int, start: int | str, end: int | str, lines: list[tuple[str | None, str]]) -> None:
+        self.number = number
+        self._start = start
+        self._end = end
+        self.lines = lines  # (voice or None, clean text) per line, from _cue_line
+
+    @property
+    def start_ms(self) -> int:
+        return self._start if isinstance(self._start, int) else _vtt_ms(self._start)
+
+    @property
+    def end_ms(self) -> int:
+        return self._end if isinstance(self._end, int) else _vtt_ms(self._end)
+
+
+def _vtt_ms(stamp: str) -> int:
+    """A timestamp already checked by _CUE_BLOCK ("01:02:03.5", "2:03.250") to ms."""
+    clock, _, frac = stamp.partition(".")
+    total = 0
+    for part in clock.split(":"):
+        total = total * 60 + int(part)
+    return total * 1000 + int(frac.ljust(3, "0"))
 
 
 def _parts_ms(h: str | None, m: str, s: str, frac: str) -> int | None:
@@ -66,6 +95,9 @@ def parse_vtt(text: str, file: str | Path | None, encoding: str | None = None) -
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not (lines[0] == "WEBVTT" or lines[0].startswith(("WEBVTT ", "WEBVTT\t"))):
         raise InvalidTranscript("not a WebVTT file: the first line must be 'WEBVTT'", file=file, line=1)
+    teams = _teams_turns(text)
+    if teams:
+        return ParsedTranscript(turns=teams, format="vtt", encoding=encoding, warnings=[])
     fast = _fast_cues(text)
     if fast:
         return _to_transcript(fast, "vtt", file, encoding)
@@ -90,6 +122,41 @@ def parse_vtt(text: str, file: str | Path | None, encoding: str | None = None) -
     return _to_transcript(cues, "vtt", file, encoding)
 
 
+def _teams_turns(text: str) -> list[Turn] | None:
+    """Turns of a file whose every cue is one "<v Name>text</v>" line; None otherwise."""
+    pos = text.find("\n\n")
+    if pos < 0:
+        return None
+    turns: list[Turn] = []
+    label: str | None = None
+    parts: list[str] = []
+    first = number = 0
+    start = end = ""
+    for m in _TEAMS_CUE.finditer(text, pos):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        number += 1
+        cue_start, cue_end, voice, words = m.groups()
+        voice = voice.strip()
+        if not voice or "-->" in words:
+            return None
+        if voice != label:
+            if parts:
+                turns.append(Turn(label, " ".join(parts), first, _vtt_ms(start), _vtt_ms(end)))
+            label, parts, first, start = voice, [], number, cue_start
+        if "  " in words or "\t" in words or words[:1] == " " or words[-1:] == " ":
+            words = " ".join(words.split())
+        if words:
+            parts.append(words)
+            end = cue_end
+    if parts:
+        turns.append(Turn(label, " ".join(parts), first, _vtt_ms(start), _vtt_ms(end)))
+    if text[pos:].strip():
+        return None
+    return turns
+
+
 def _fast_cues(text: str) -> list[_Cue] | None:
     """Cues of a well-formed file, block by block with one regex each; None on any doubt.
 
@@ -108,13 +175,9 @@ def _fast_cues(text: str) -> list[_Cue] | None:
             if block.startswith(_NON_CUE_BLOCKS) and "-->" not in block:
                 continue
             return None
-        ident, h1, m1, s1, f1, h2, m2, s2, f2, payload = m.groups()
+        ident, start, end, payload = m.groups()
         if (ident is not None and "-->" in ident) or (payload is not None and "-->" in payload):
             return None
-        if int(m1) > 59 or int(s1) > 59 or int(m2) > 59 or int(s2) > 59:
-            return None
-        start = ((int(h1 or 0) * 60 + int(m1)) * 60 + int(s1)) * 1000 + int(f1.ljust(3, "0"))
-        end = ((int(h2 or 0) * 60 + int(m2)) * 60 + int(s2)) * 1000 + int(f2.ljust(3, "0"))
         lines = [_cue_line(line) for line in payload.split("\n")] if payload else []
         cues.append(_Cue(len(cues) + 1, start, end, lines))
     return cues
@@ -197,7 +260,15 @@ def parse_srt(text: str, file: str | Path | None, encoding: str | None = None) -
 
 def _cue_line(line: str) -> tuple[str | None, str]:
     """(voice name or None, text without tags and entities, spaces collapsed) for a cue line."""
-    voice: str | None = None
+    if line.startswith("<v") and line.endswith("</v>"):  # Teams: "<v Name>text</v>", fast path
+        close = line.find(">")
+        inner = line[close + 1:-4]
+        voice = _voice_name(line[2:close])
+        if voice and "<" not in inner and "&" not in inner:
+            if "  " in inner or "\t" in inner or inner[:1] == " " or inner[-1:] == " ":
+                inner = " ".join(inner.split())
+            return voice, inner
+    voice = None
     if "<" in line or "{" in line:
         m = _VOICE_LINE.fullmatch(line)
         if m is not None:
@@ -206,10 +277,21 @@ def _cue_line(line: str) -> tuple[str | None, str]:
             found = _VOICE.search(line)
             voice = found.group(1) if found is not None else None
             line = _TAG.sub("", line)
-        voice = voice.strip() or None if voice is not None else None
+        voice = (voice.strip() or None) if voice is not None else None
     if "&" in line:
         line = html.unescape(line)
     return voice, " ".join(line.split())
+
+
+@lru_cache(maxsize=1024)
+def _voice_name(tag: str) -> str | None:
+    """The name in a voice tag's inside: " Luke Smith" or ".loud Luke Smith"; None if not one."""
+    if tag[:1] in (" ", "\t"):
+        return tag.strip() or None
+    if tag[:1] == ".":
+        parts = tag.split(None, 1)
+        return parts[1].strip() if len(parts) == 2 and ">" not in parts[1] else None
+    return None
 
 
 def _to_transcript(cues: list[_Cue], fmt: str, file: str | Path | None, encoding: str | None) -> ParsedTranscript:
@@ -217,12 +299,12 @@ def _to_transcript(cues: list[_Cue], fmt: str, file: str | Path | None, encoding
     turns: list[Turn] = []
     label: str | None = None
     parts: list[str] = []
-    first = start = end = 0
+    first_cue = last_cue = cues[0] if cues else None
     named = False
 
     def close() -> None:
-        if parts:
-            turns.append(Turn(label, " ".join(parts), first, start, end))
+        if parts and first_cue is not None and last_cue is not None:
+            turns.append(Turn(label, " ".join(parts), first_cue.number, first_cue.start_ms, last_cue.end_ms))
 
     for cue in cues:
         for voice, words in cue.lines:
@@ -234,13 +316,13 @@ def _to_transcript(cues: list[_Cue], fmt: str, file: str | Path | None, encoding
             if speaker is not None and speaker != label:
                 named = True
                 close()
-                label, parts, first, start = speaker, [], cue.number, cue.start_ms
+                label, parts, first_cue = speaker, [], cue
             if not words:
                 continue
             if not parts and not turns and label is None:
-                first, start = cue.number, cue.start_ms
+                first_cue = cue
             parts.append(words)
-            end = cue.end_ms
+            last_cue = cue
     close()
     if not turns:
         raise InvalidTranscript("no text in any cue", file=file)
