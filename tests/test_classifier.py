@@ -409,6 +409,8 @@ def test_platt_scale_recovers_a_known_sigmoid() -> None:
     a, b = platt_scale(-s, y)
     assert a == 0.0
     assert abs(1 / (1 + math.exp(-b)) - y.mean()) < 0.01
+    with pytest.raises(InvalidInput):
+        platt_scale(np.array([0.1, 0.2]), np.array([True, True]))
 
 
 # --- bad input -----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ import hashlib
 import json
 import math
 import pickle
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
@@ -68,12 +69,17 @@ class Featuriser(Protocol):
     name: str
 
     def params(self) -> dict[str, Any]: ...
-
     def fit_transform(self, texts: Sequence[str]) -> Any: ...
-
     def transform(self, texts: Sequence[str]) -> Any: ...
-
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]: ...
+
+
+@contextmanager
+def _no_words_is_invalid() -> Iterator[None]:
+    try:
+        yield
+    except ValueError as exc:  # sklearn: "empty vocabulary; perhaps the documents only..."
+        raise InvalidInput(f"the training texts have no words to learn from ({exc})") from exc
 
 
 class TfidfFeaturiser:
@@ -92,11 +98,9 @@ class TfidfFeaturiser:
                 "sublinear_tf": True, "min_df": 1, "lowercase": True, "smooth_idf": True}
 
     def _parts(self, cls: Any) -> list[tuple[str, Any]]:
-        common: dict[str, Any] = {"lowercase": True, "min_df": 1, "dtype": np.float64}
+        common: dict[str, Any] = {"lowercase": True, "min_df": 1}
         if cls.__name__ == "TfidfVectorizer":
-            common["sublinear_tf"] = True
-        else:
-            common.pop("dtype")
+            common.update(sublinear_tf=True, dtype=np.float64)
         return [("word", cls(analyzer="word", ngram_range=self.word_ngrams, **common)),
                 ("char", cls(analyzer="char_wb", ngram_range=self.char_ngrams, **common))]
 
@@ -105,11 +109,8 @@ class TfidfFeaturiser:
         from sklearn.pipeline import FeatureUnion
 
         self._union = FeatureUnion(self._parts(TfidfVectorizer))
-        try:
+        with _no_words_is_invalid():
             return self._union.fit_transform(list(texts)).tocsr()
-        except ValueError as exc:  # sklearn: "empty vocabulary"
-            raise InvalidInput(f"the training texts have no words to learn from ({exc})"
-                               ) from exc
 
     def transform(self, texts: Sequence[str]) -> Any:
         if self._union is None:
@@ -125,11 +126,8 @@ class TfidfFeaturiser:
 
         blocks = []
         for _, vec in self._parts(CountVectorizer):
-            try:
+            with _no_words_is_invalid():
                 counts = vec.fit_transform(list(texts)).tocsr()
-            except ValueError as exc:  # sklearn: "empty vocabulary"
-                raise InvalidInput(f"the training texts have no words to learn from ({exc})"
-                                   ) from exc
             counts.sum_duplicates()
             tf = counts.astype(np.float64)
             np.log(tf.data, out=tf.data)
@@ -175,45 +173,40 @@ def platt_scale(scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = 
     y = np.asarray(y, dtype=bool)
     w = np.ones_like(s) if weights is None else np.asarray(weights, dtype=np.float64)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if s.shape != y.shape or s.ndim != 1 or not n_pos or not n_neg:
+        raise InvalidInput("platt_scale needs one score per label and both classes present")
     t = np.where(y, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
 
     def loss(a: float, b: float) -> float:
         z = a * s + b
         return float(np.sum(w * (t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z))))
 
-    def fit(free_a: bool) -> tuple[float, float]:
-        a, b = 0.0, math.log((n_pos + 1.0) / (n_neg + 1.0))
-        cur = loss(a, b)
-        for _ in range(100):
-            p = _expit(a * s + b)
-            r, h = w * (p - t), w * p * (1 - p) + 1e-12
-            if free_a:
-                g = np.array([np.dot(r, s), r.sum()])
-                hess = np.array([[np.dot(h, s * s), np.dot(h, s)], [np.dot(h, s), h.sum()]])
-                step = np.linalg.solve(hess + 1e-12 * np.eye(2), g)
-            else:
-                g = np.array([0.0, r.sum()])
-                step = np.array([0.0, g[1] / h.sum()])
-            if np.max(np.abs(g)) < 1e-11 * max(1.0, float(w.sum())):
+    a, b = 0.0, math.log((n_pos + 1.0) / (n_neg + 1.0))
+    cur = loss(a, b)
+    for _ in range(100):  # Newton's method with a backtracking (Armijo) line search
+        p = _expit(a * s + b)
+        r, h = w * (p - t), w * p * (1 - p) + 1e-12
+        g = np.array([np.dot(r, s), r.sum()])
+        if np.max(np.abs(g)) < 1e-11 * max(1.0, float(w.sum())):
+            break
+        hess = np.array([[np.dot(h, s * s), np.dot(h, s)], [np.dot(h, s), h.sum()]])
+        step = np.linalg.solve(hess + 1e-12 * np.eye(2), g)
+        lr = 1.0
+        while True:
+            na, nb = a - lr * step[0], b - lr * step[1]
+            new = loss(na, nb)
+            if new <= cur - 1e-4 * lr * float(np.dot(g, step)) or lr < 1e-10:
                 break
-            lr = 1.0  # backtracking (Armijo) line search along the Newton direction
-            while True:
-                na, nb = a - lr * step[0], b - lr * step[1]
-                new = loss(na, nb)
-                if new <= cur - 1e-4 * lr * float(np.dot(g, step)) or lr < 1e-10:
-                    break
-                lr /= 2
-            if new > cur:
-                break
-            done = cur - new <= 1e-15 * max(1.0, cur)
-            a, b, cur = na, nb, new
-            if done:
-                break
-        return a, b
-
-    a, b = fit(True)
-    if a < 0:
-        a, b = fit(False)
+            lr /= 2
+        if new > cur:
+            break
+        done = cur - new <= 1e-15 * max(1.0, cur)
+        a, b, cur = na, nb, new
+        if done:
+            break
+    if a < 0:  # the best constant: expit(b) = weighted mean target
+        a, m = 0.0, float(np.dot(w, t) / w.sum())
+        b = math.log(m / (1 - m))
     return float(a), float(b)
 
 
@@ -487,12 +480,9 @@ class CodeClassifier:
 
     @staticmethod
     def _texts(texts: Iterable[str]) -> list[str]:
-        if isinstance(texts, str):
-            raise InvalidInput("expected a list of texts, got a single string")
-        out = list(texts)
-        for t in out:
-            if not isinstance(t, str):
-                raise InvalidInput(f"expected text, got {type(t).__name__}")
+        out = [] if isinstance(texts, str) else list(texts)
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in out):
+            raise InvalidInput("expected a list of texts")
         return out
 
     def vectorise(self, texts: Iterable[str]) -> Any:
@@ -507,7 +497,7 @@ class CodeClassifier:
         z = np.asarray(x @ self.coef)
         z += self.intercept
         z *= self.cal_a
-        z += self.cal_b
+        z += self.cal_b  # in place: no extra (n, n_codes) temporaries
         return _expit(z)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:

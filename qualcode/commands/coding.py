@@ -96,3 +96,93 @@ def agreement(obj: Context, coders: str, codes: str | None, level: str, mode: st
             frames["pairwise"] = result.pairwise
         write_frames(out, frames)
         click.echo(f"wrote {out}")
+
+
+@main.command("suggest")
+@click.option("--method", type=click.Choice(["rules", "classifier", "all"]), default="all", show_default=True)
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="Classifier probability needed to suggest.")
+@click.pass_obj
+@handle_errors
+def suggest_cmd(obj: Context, method: str, threshold: float) -> None:
+    """Store rule and/or classifier suggestions for every segment (replacing that method's
+    open suggestions; human decisions are never touched).
+
+    \b
+    Example:
+      qualcode suggest --method rules
+      qualcode suggest --method classifier --threshold 0.6
+    """
+    from qualcode.workflows.assist import suggest
+
+    results = suggest(obj.store(), method, threshold=threshold)
+    if method == "all" and "classifier" not in results:
+        click.echo("no trained classifier yet: rules only (run `qualcode train`)")
+    for source, r in results.items():
+        click.echo(f"{source}: {r.added} suggestions stored ({r.replaced} earlier open ones replaced, "
+                   f"{r.kept} already decided)")
+
+
+@main.command("train")
+@click.option("--coders", help="Comma-separated coders whose codings to learn from (default: everyone).")
+@click.option("--min-examples", type=int, default=5, show_default=True, help="Positive examples a code needs.")
+@click.option("--cold-start/--no-cold-start", default=True, show_default=True,
+              help="Also learn from the codebook's definitions, include criteria and examples.")
+@click.pass_obj
+@handle_errors
+def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool) -> None:
+    """Train the classifier on accepted human codings; print cross-validated precision, recall,
+    F1 and support per code, and the codes that need more examples.
+
+    \b
+    Example:
+      qualcode train --coders alice,bob
+    """
+    from qualcode.workflows.assist import train
+
+    outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
+                    min_examples=min_examples, cold_start=cold_start)
+    res = outcome.result
+    click.echo(f"trained on {outcome.n_human} human-coded segments"
+               + (f" and {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")
+               + f"; model {outcome.model_id} saved in the project")
+    report = res.report
+    seed_only = report[report["basis"] == "seed"] if "basis" in report else report.iloc[0:0]
+    evaluated = report.drop(seed_only.index)
+    if len(evaluated):
+        click.echo("\nCross-validated on human codings (threshold 0.5):")
+        click.echo(evaluated.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if len(seed_only):
+        click.echo(f"\n{len(seed_only)} codes learned from the codebook's seed texts only (not evaluated): "
+                   + ", ".join(seed_only["code"]))
+    if len(res.skipped):
+        click.echo("\nLeft out for too few examples:")
+        for _, row in res.skipped.iterrows():
+            click.echo(f"  {row['code']}: {row['positives']} positive examples, needs {row['needed']} more")
+
+
+@main.command("next")
+@click.option("--n", "n", type=int, default=20, show_default=True)
+@click.option("--strategy", type=click.Choice(["margin", "entropy"]), default="margin", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the list to CSV.")
+@click.pass_obj
+@handle_errors
+def next_cmd(obj: Context, n: int, strategy: str, out: str | None) -> None:
+    """List uncoded segments whose coding would help the classifier most, spread across
+    documents and sites.
+
+    \b
+    Example:
+      qualcode next --n 20
+    """
+    from qualcode.workflows.assist import next_segments
+
+    frame = next_segments(obj.store(), n=n, strategy=strategy)
+    for _, row in frame.iterrows():
+        text = " ".join(str(row["text"]).split())
+        unc = "" if row["uncertainty"] != row["uncertainty"] else f" {row['most_uncertain_code']} p={row['p']:.2f}"
+        click.echo(f"[{row['segment_id']}] {row['document']} ({row['role']}, {row['site']}){unc}: {text[:90]}")
+    if out:
+        from qualcode.export.tables import write_frames
+
+        write_frames(out, {"next": frame})
+        click.echo(f"wrote {out}")

@@ -1,0 +1,157 @@
+"""Machine help in a project: run the assistants, train the classifier, pick what to code next."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from sqlalchemy import select
+
+from qualcode.coding.base import SegmentInput
+from qualcode.errors import InvalidInput, QualcodeError
+from qualcode.store.codings import SuggestResult, store_suggestions
+from qualcode.store.models import latest_model, save_model
+from qualcode.store.repo import Store
+from qualcode.store.schema import codes, codings, segment_reviews
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualcode.coding.classifier import CodeClassifier, TrainResult
+
+METHODS = ("rules", "classifier", "all")
+MODEL_NAME = "classifier"
+
+
+def segment_inputs(store: Store) -> list[SegmentInput]:
+    """Every segment eligible for coding, as the assistants see it."""
+    return [
+        SegmentInput(
+            id=r["segment_id"], text=r["text"], role=r["role"], document=r["document"],
+            site=r["site"], start=r["start"], end=r["end"],
+        )
+        for r in store.segment_rows()
+    ]
+
+
+def load_classifier(store: Store) -> "CodeClassifier | None":
+    """The project's newest trained classifier, or None before `qualcode train`."""
+    from qualcode.coding.classifier import CodeClassifier
+
+    found = latest_model(store, MODEL_NAME)
+    return None if found is None else CodeClassifier.from_bytes(found[1])
+
+
+def suggest(store: Store, method: str = "all", *, threshold: float = 0.5) -> dict[str, SuggestResult]:
+    """Run the rules and/or the classifier over every segment and store their suggestions.
+
+    Each method's earlier open suggestions are replaced; decisions are never touched.
+    """
+    if method not in METHODS:
+        raise InvalidInput(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidInput(f"threshold must be between 0 and 1, got {threshold}")
+    segs = segment_inputs(store)
+    results: dict[str, SuggestResult] = {}
+    if method in ("rules", "all"):
+        from qualcode.coding.rules import RuleAssistant
+
+        results["rule"] = store_suggestions(store, RuleAssistant(store.codebook()).suggest(segs), "rule")
+    if method in ("classifier", "all"):
+        model = load_classifier(store)
+        if model is None:
+            if method == "classifier":
+                raise QualcodeError("no trained classifier yet: run `qualcode train` first")
+        else:
+            results["classifier"] = store_suggestions(store, model.suggest(segs, threshold=threshold), "classifier")
+    return results
+
+
+def human_examples(store: Store, coders: Sequence[str] | None = None) -> list:
+    """Training examples from people: every segment a person coded, with the codes they
+    accepted or added (none = a negative example for every code)."""
+    from qualcode.coding.classifier import TrainingExample
+
+    segs = {s.id: s for s in segment_inputs(store)}
+    with store.read() as conn:
+        reviewed = conn.execute(select(segment_reviews.c.segment_id, segment_reviews.c.coder)).all()
+        accepted = conn.execute(
+            select(codings.c.segment_id, codings.c.decided_by, codes.c.code)
+            .select_from(codings.join(codes, codings.c.code_id == codes.c.id))
+            .where(codings.c.status == "accepted", codings.c.decided_by.is_not(None))
+        ).all()
+    wanted = set(coders) if coders else None
+    labels: dict[int, set[str]] = defaultdict(set)
+    covered: set[int] = set()
+    for seg_id, coder in reviewed:
+        if wanted is None or coder in wanted:
+            covered.add(seg_id)
+    for seg_id, coder, code in accepted:
+        if wanted is None or coder in wanted:
+            covered.add(seg_id)
+            labels[seg_id].add(code)
+    return [
+        TrainingExample(segs[i].text, frozenset(labels.get(i, ())), role=segs[i].role, segment_id=i)
+        for i in sorted(covered)
+        if i in segs
+    ]
+
+
+@dataclass
+class TrainOutcome:
+    result: "TrainResult"
+    model_id: int
+    n_human: int
+    n_seed: int
+
+
+def train(
+    store: Store,
+    *,
+    coders: Sequence[str] | None = None,
+    min_examples: int = 5,
+    cold_start: bool = True,
+    evaluate: bool = True,
+) -> TrainOutcome:
+    """Train the classifier on the project's human codings and save it in the project.
+
+    With ``cold_start`` the codebook's definitions, include criteria and examples are added
+    as seed texts (never counted in the cross-validated report).
+    """
+    from qualcode.coding import classifier as clf
+
+    codebook = store.codebook()
+    examples = human_examples(store, coders)
+    seeds = clf.seed_examples_from_codebook(codebook.codes) if cold_start else []
+    if not examples and not seeds:
+        raise QualcodeError("nothing to learn from: import or review some codings first (or use --cold-start)")
+    result = clf.train(
+        examples, {c.id: c.parent for c in codebook.codes}, min_examples=min_examples, seeds=seeds,
+        codebook_version=store.codebook_version(), evaluate=evaluate,
+    )
+    info = dict(result.model.metadata)
+    info.update(n_human=len(examples), n_seed=len(seeds), codes=list(result.model.codes))
+    model_id = save_model(store, MODEL_NAME, _jsonable(info), result.model.to_bytes())
+    return TrainOutcome(result, model_id, len(examples), len(seeds))
+
+
+def _jsonable(value):  # noqa: ANN001, ANN202
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def next_segments(store: Store, n: int = 20, strategy: str = "margin") -> "pd.DataFrame":
+    """The uncoded segments whose coding would help the classifier most, spread across
+    documents and sites (a spread sample when no model is trained yet)."""
+    from qualcode.coding.active import select_next
+
+    with store.read() as conn:
+        done = {r[0] for r in conn.execute(select(segment_reviews.c.segment_id).distinct())}
+    pool = [s for s in segment_inputs(store) if s.id not in done]
+    return select_next(load_classifier(store), pool, n=n, strategy=strategy)
