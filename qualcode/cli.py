@@ -253,6 +253,7 @@ def export_segments_cmd(obj: Context, out: str, all_roles: bool) -> None:
 
 
 from qualcode.commands import coding as _coding  # noqa: E402,F401  (registers the coding commands)
+from qualcode.commands import outcomes as _outcomes  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -107,6 +107,8 @@ def cluster_change(
     k_range: Sequence[int] = range(2, 7),
     seed: int = 0,
     outcome: str | None = "job_start",
+    baseline_suffix: str = "_base",
+    followup_suffix: str = "_follow",
 ) -> ClusterResult:
     """k-means on standardised change scores; k chosen by best silhouette when "auto".
 
@@ -118,7 +120,7 @@ def cluster_change(
     from sklearn.metrics import silhouette_score
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-    changes, n_missing = change_scores(df, measures)
+    changes, n_missing = change_scores(df, measures, baseline_suffix, followup_suffix)
     n = len(changes)
     scale = changes.std(ddof=0)
     if n < 3:

@@ -71,86 +71,38 @@ class Featuriser(Protocol):
     def params(self) -> dict[str, Any]: ...
     def fit_transform(self, texts: Sequence[str]) -> Any: ...
     def transform(self, texts: Sequence[str]) -> Any: ...
-    def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]: ...
-
-
-@contextmanager
-def _no_words_is_invalid() -> Iterator[None]:
-    try:
-        yield
-    except ValueError as exc:  # sklearn: "empty vocabulary; perhaps the documents only..."
-        raise InvalidInput(f"the training texts have no words to learn from ({exc})") from exc
-
-
-class TfidfFeaturiser:
-    """TF-IDF word n-grams + TF-IDF char_wb n-grams side by side (sklearn FeatureUnion)."""
-
-    name = "tfidf"
-
-    def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] = (2, 5)) -> None:
-        self.word_ngrams = tuple(word_ngrams)
-        self.char_ngrams = tuple(char_ngrams)
-        self._union: Any = None
-
-    def params(self) -> dict[str, Any]:
-        return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams),
-                "sublinear_tf": True, "min_df": 1, "lowercase": True, "smooth_idf": True}
-
-    def _parts(self, cls: Any) -> list[tuple[str, Any]]:
-        common: dict[str, Any] = {"lowercase": True, "min_df": 1}
-        if cls.__name__ == "TfidfVectorizer":
-            common.update(sublinear_tf=True, dtype=np.float64)
-        return [("word", cls(analyzer="word", ngram_range=self.word_ngrams, **common)),
-                ("char", cls(analyzer="char_wb", ngram_range=self.char_ngrams, **common))]
-
-    def fit_transform(self, texts: Sequence[str]) -> Any:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import FeatureUnion
-
-        self._union = FeatureUnion(self._parts(TfidfVectorizer))
-        with _no_words_is_invalid():
-            return self._union.fit_transform(list(texts)).tocsr()
-
-    def transform(self, texts: Sequence[str]) -> Any:
-        if self._union is None:
-            raise QualcodeError("the TF-IDF featuriser is used before it was fitted")
-        return self._union.transform(list(texts)).tocsr()
-
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]:
-        """Count n-grams once; each call then gives exactly what a TfidfVectorizer fitted on
-        ``texts[rows]`` would give for all texts (vocabulary and IDF from those rows only)."""
+        """Count n-grams once; each call then gives what a TfidfVectorizer fitted on
+        ``texts[rows]`` gives for all texts (vocabulary and IDF from those rows only), with
+        the columns of terms absent from those rows kept but all zero."""
         from scipy import sparse
         from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.preprocessing import normalize
 
         blocks = []
         for _, vec in self._parts(CountVectorizer):
             with _no_words_is_invalid():
-                counts = vec.fit_transform(list(texts)).tocsr()
-            counts.sum_duplicates()
-            tf = counts.astype(np.float64)
-            np.log(tf.data, out=tf.data)
-            tf.data += 1.0  # sublinear tf
-            row_of = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
-            blocks.append((tf, row_of))
+                blocks.append(vec.fit_transform(list(texts)))
+        tf = sparse.hstack(blocks, format="csr").astype(np.float64)
+        tf.sum_duplicates()
+        np.log(tf.data, out=tf.data)
+        tf.data += 1.0  # sublinear tf
+        n = tf.shape[0]
+        row_of = np.repeat(np.arange(n), np.diff(tf.indptr))
+        # each (row, block) pair is normalised on its own, as FeatureUnion does
+        part = row_of * 2 + (tf.indices >= blocks[0].shape[1])
 
         def matrix(rows: np.ndarray) -> Any:
-            rows = np.asarray(rows)
-            parts = []
-            for tf, row_of in blocks:
-                df = np.bincount(tf[rows].indices, minlength=tf.shape[1])
-                keep = df > 0
-                new_col = np.cumsum(keep) - 1
-                m = keep[tf.indices]
-                idf = np.log((1.0 + len(rows)) / (1.0 + df[keep])) + 1.0
-                cols = new_col[tf.indices[m]]
-                data = tf.data[m] * idf[cols]
-                indptr = np.concatenate(
-                    [[0], np.cumsum(np.bincount(row_of[m], minlength=tf.shape[0]))])
-                x = sparse.csr_matrix((data, cols, indptr), shape=(tf.shape[0], int(keep.sum())))
-                parts.append(normalize(x, norm="l2", copy=False))
-            return sparse.hstack(parts, format="csr")
+            in_rows = np.zeros(n, dtype=bool)
+            in_rows[np.asarray(rows)] = True
+            df = np.bincount(tf.indices[in_rows[row_of]], minlength=tf.shape[1])
+            idf = np.where(df > 0, np.log((1.0 + in_rows.sum()) / (1.0 + df)) + 1.0, 0.0)
+            data = tf.data * idf[tf.indices]
+            norms = np.sqrt(np.bincount(part, weights=data * data, minlength=2 * n))
+            norms[norms == 0] = 1.0
+            data /= norms[part]
+            x = sparse.csr_matrix((data, tf.indices.copy(), tf.indptr.copy()), shape=tf.shape)
+            x.eliminate_zeros()
+            return x
 
         return matrix
 

@@ -172,5 +172,18 @@ models = Table(
     Column("blob", LargeBinary, nullable=False),
 )
 
+# -- added in migration 0003 -----------------------------------------------------------------
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("level", String(10), nullable=False),  # site | client
+    Column("key", String(200), nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("source", Text, nullable=True),
+    Column("imported_at", String(40), nullable=False),
+    UniqueConstraint("level", "key", name="uq_outcomes_level_key"),
+)
+
 STATUSES = ("suggested", "accepted", "rejected")
 SOURCES = ("rule", "classifier", "human")
