@@ -554,3 +554,26 @@ def test_every_error_is_a_qualcode_error_with_one_line_message(tmp_path: Path) -
     with pytest.raises(QualcodeError) as err:
         parse_file(path)
     assert "\n" not in str(err.value)
+
+
+def test_header_line_followed_at_once_by_bold_turns_keeps_the_first_turn(tmp_path: Path) -> None:
+    import docx as python_docx
+
+    from qualcode.ingest.docx import parse_docx
+
+    document = python_docx.Document()
+    document.add_heading("Interview transcript – wave 1", level=1)
+    document.add_paragraph("Site: Lincolnshire")
+    for label, text in (("Interviewer:", "Thanks for agreeing to talk to me today."),
+                        ("Participant:", "That's fine, happy to help.")):
+        para = document.add_paragraph()
+        para.add_run(label).bold = True
+        para.add_run(" " + text)
+    path = tmp_path / "header_then_turns.docx"
+    document.save(path)
+    parsed = parse_docx(path)
+    assert [(t.label, t.text) for t in parsed.turns] == [
+        ("Interviewer", "Thanks for agreeing to talk to me today."),
+        ("Participant", "That's fine, happy to help."),
+    ]
+    assert any("Site" in w for w in parsed.warnings)

@@ -285,6 +285,16 @@ def _is_header_block(lines: list[tuple[Line, int]], ended_by_turn: bool) -> bool
     return True
 
 
+def _header_line(item: Line) -> bool:
+    """A labelled line that reads as header metadata ("Site: Berkshire", "Participant: P03"),
+    not as speech ("Interviewer: Thanks for making the time today.")."""
+    kind = header_key_kind(item[1] or "")
+    if kind == "strong":
+        return True
+    value = item[2]
+    return kind == "weak" and bool(value) and len(value.split()) <= 6 and value[-1] not in ".?!…"
+
+
 class TurnCollector:
     """Builds turns from classified lines; shared by the text and docx parsers."""
 
@@ -427,6 +437,12 @@ class TurnCollector:
         first = next((i for i, (it, _) in enumerate(block) if it[0] == TURN), None)
         if first is not None and not _is_header_block(block[first:], ending is not None):
             block, replay = block[:first], block[first:]
+        elif first is not None:
+            # a header block runs up to the first labelled line that reads as speech
+            speech = next((i for i in range(first, len(block))
+                           if block[i][0][0] == TURN and not _header_line(block[i][0])), None)
+            if speech is not None:
+                block, replay = block[:speech], block[speech:]
         for it, n in block:
             if it[0] == TURN:
                 self._header_keys.append(it[1] or "")

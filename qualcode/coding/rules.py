@@ -1,0 +1,459 @@
+"""The rule-based coding assistant: codebook rules propose codes, and every proposal says why.
+
+The rules are data in the codebook (``phrases`` on LOWER, ``lemmas`` on LEMMA, token
+``pattern(s)``, an optional ``roles`` filter, ``negatable`` and ``negated_code``); see
+:mod:`qualcode.codebook`. :class:`RuleAssistant` compiles them once and runs them over
+segments.
+
+Text. Curly apostrophes become straight ones and the text is lower-cased (both keep every
+offset; a character whose lower case is longer, such as 'İ', is lower-cased to its first
+code point so offsets still line up). Spans are document offsets:
+``segment.start + character offset``; ``matched`` is the original, case-preserved text.
+
+Context of a match (tokens of the same segment; a sentence ends at . ! ? ... or a line
+break; a clause also ends at , ; : dashes and brackets and at but, and, because, so, ...):
+
+* **negation**: a cue (not, n't, no, never, without, hardly, barely, nobody, none,
+  nothing, neither, nor, ...) in the same clause with at most three words between it and
+  the match (fillers such as "really", "always", "even" are not counted). "not only",
+  "not just", "no doubt", "not sure" and the like are not negations. A negated match of a
+  ``negatable`` rule does not count for its code; it counts for the rule's
+  ``negated_code`` when there is one ("not invited to the MDT" -> team_exclusion).
+* **wish / hypothetical**: "if only", "I wish", "would be nice if", "if we had", "ideally",
+  ... up to ten tokens before the match in the same sentence (not across "but"). A wish
+  does not assert that its object exists, and usually says it is missing: for an
+  *enabling* code the match does not count, or counts for ``negated_code``. For hindering
+  and neutral codes the topic is still present (a wish about a barrier presupposes it), so
+  the match counts, hedged.
+* **question**: the match's sentence ends with "?" (but not a tag such as "you know?",
+  "isn't it?"). A question reported inside an answer asserts nothing: for an enabling
+  code the match does not count; for other codes it counts, hedged.
+* **hedging**: "I suppose", "I guess", "maybe", "perhaps", "might", "possibly", "sort
+  of", "kind of" (not "what kind of job"), "not sure", "hopefully", "apparently", ... within
+  six tokens before or three after the match, in the same sentence: the match counts, hedged.
+
+Rule context is applied whatever ``negatable`` says, except negation itself.
+
+Confidence. One suggestion per (segment, code), from the strongest match that counts for
+it. Base by kind: token pattern 0.8, multi-word phrase 0.8 (a hyphenated word counts as
+several), multi-word lemma phrase 0.7, any one-word match 0.6; x0.7 when hedged; then
++0.1 for each further distinct rule counting for the same code in the segment; at most
+0.95. Provenance: ``rule``, ``span``, ``matched``, ``kind``, ``rules`` (every rule that
+counted for the code), ``hedged`` (and ``hedge``: the cue, "question" or the wish), and
+``negated_from``/``negation`` after a redirect.
+
+Hierarchy: a rule suggests the code it belongs to, never its ancestors; when a code and
+one of its descendants are both suggested for a segment, only the descendant is kept.
+Interviewer turns are never coded.
+
+Speed: the tokenizer alone runs through ``nlp.tokenizer.pipe`` (one process), lemmas are
+set from the lookup table with one vectorised look-up per doc (exactly what the lookup
+lemmatizer computes), and the context cues are found by a PhraseMatcher, only in segments
+where a rule matched.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qualcode.codebook import Codebook, compile_rules, raise_first, validate
+from qualcode.coding.base import SegmentInput, Suggestion
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from spacy.tokens import Doc
+
+BATCH_SIZE = 256
+BASE = {"pattern": 0.8, "phrase": 0.8, "lemma": 0.7}
+ONE_WORD = 0.6
+EXTRA_RULE = 0.1
+CAP = 0.95
+HEDGE_FACTOR = 0.7
+NEG_WORDS = 3  # words allowed between a negation cue and the match
+NEG_REACH = 8  # tokens looked back for a cue (fillers included)
+WISH_REACH = 10
+HEDGE_BEFORE, HEDGE_AFTER = 6, 3
+NOT_CODED = frozenset({"interviewer"})
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_KINDS = {"phrases": "phrase", "lemmas": "lemma", "patterns": "pattern"}
+
+CUES: dict[str, tuple[str, ...]] = {
+    "NEG": ("not", "n't", "nt", "no", "never", "without", "hardly", "barely", "scarcely",
+            "nobody", "none", "nothing", "nowhere", "neither", "nor", "dont", "didnt",
+            "wasnt", "isnt", "cannot", "lack of"),
+    "NEG_X": ("not only", "not just", "not least", "no doubt", "no matter", "nothing but",
+              "not to mention", "no wonder", "never mind", "not sure", "n't know if",
+              "n't know whether", "whether or not", "if not"),
+    "HEDGE": ("i suppose", "suppose", "i guess", "maybe", "perhaps", "might", "possibly",
+              "sort of", "kind of", "kinda", "sorta", "not sure", "n't know if",
+              "n't know whether", "hopefully", "apparently", "supposedly", "in theory"),
+    "HEDGE_X": ("what sort of", "what kind of", "the sort of", "the kind of", "that sort of",
+                "that kind of", "this sort of", "this kind of", "any sort of", "any kind of",
+                "some sort of", "some kind of", "same sort of", "same kind of", "these kind of",
+                "those kind of", "a kind of", "a sort of", "every kind of", "which kind of"),
+    "WISH": ("if only", "i wish", "wish we", "wish they", "wish there", "wish i", "wish she",
+             "wish he", "wished", "would be nice", "would be good if", "would be great",
+             "would be better if", "would be lovely", "'d be nice", "'d be good if", "'d be great",
+             "'d be lovely", "would love", "'d love", "if we had", "if we could", "if i had",
+             "if i could", "if they had", "if they could", "if there was", "if there were",
+             "if we were", "ideally", "in an ideal world", "in a perfect world"),
+    "SENT": (".", "!", "?", "...", "…", "\n", "\n\n", "\n\n\n"),
+    "CONTRAST": ("but", "although", "though", "however", "whereas", "yet"),
+    "CLAUSE": (",", ";", ":", "-", "--", "—", "–", "(", ")", '"', "and", "because", "cos",
+               "'cause", "so", "while", "then", "until", "unless", "which", "who", "when"),
+}
+FILLERS = frozenset({"really", "actually", "always", "even", "ever", "just", "usually", "often",
+                     "necessarily", "particularly", "quite", "very", "much", "all", "that",
+                     "too", "as", "been", "be", "get", "got", "have", "had"})
+QUESTION_TAGS = frozenset({"know", "right", "yeah", "eh", "innit", "ok", "okay"})
+_TAG_PRONOUNS = frozenset({"it", "they", "you", "she", "he", "we", "i", "there"})
+
+
+@dataclass(slots=True)
+class _RuleInfo:
+    """What the hot loop needs to know about a rule."""
+
+    id: str
+    code: str
+    kind: str
+    roles: frozenset[str] | None
+    negatable: bool
+    negated_code: str | None
+    enabling: bool
+
+
+@dataclass(slots=True)
+class Match:
+    """One rule match in one segment and what its context did to it."""
+
+    rule: _RuleInfo
+    start: int  # tokens
+    end: int
+    char_start: int  # offsets in the segment text
+    char_end: int
+    matched: str
+    base: float
+    filtered: bool = False  # the speaker's role is not in the rule's roles
+    negation: str | None = None  # the cue, when the match is negated
+    hedge: str | None = None  # the hedging cue, "question" or the wish
+    wish: str | None = None  # the wish or hypothetical cue before the match
+    dropped: str | None = None  # why the match counts for nothing ("negated", ...)
+    code: str | None = None  # the code the match counts for
+
+    @property
+    def confidence(self) -> float:
+        return self.base * (HEDGE_FACTOR if self.hedge else 1.0)
+
+
+class _Context:
+    """Cue positions in one doc, by kind, for the context checks of its matches."""
+
+    def __init__(self, doc: Doc, cue_matcher: Any, labels: dict[int, str]) -> None:
+        found: dict[str, list[tuple[int, int]]] = {k: [] for k in CUES}
+        for key, start, end in cue_matcher(doc):
+            found[labels[key]].append((start, end))
+        self.doc = doc
+        neg_x = {i for s, e in found["NEG_X"] for i in range(s, e)}
+        hedge_x = {i for s, e in found["HEDGE_X"] for i in range(s, e)}
+        self.neg_at = sorted(s for s, _ in found["NEG"] if s not in neg_x)
+        self.hedge_at = sorted((s, e) for s, e in found["HEDGE"]
+                            if not hedge_x.intersection(range(s, e)))
+        self.wish_at = sorted(found["WISH"])
+        self.sent = sorted(s for s, _ in found["SENT"])
+        self.contrast = sorted({*self.sent, *(s for s, _ in found["CONTRAST"])})
+        self.clause = sorted({*self.contrast, *(s for s, _ in found["CLAUSE"])})
+
+    @staticmethod
+    def _last_before(positions: list[int], i: int) -> int:
+        k = bisect_left(positions, i)
+        return positions[k - 1] if k else -1
+
+    @staticmethod
+    def _first_from(positions: list[int], i: int, default: int) -> int:
+        k = bisect_left(positions, i)
+        return positions[k] if k < len(positions) else default
+
+    def negation(self, start: int) -> str | None:
+        """The negation cue governing a match starting at token ``start``, if any."""
+        floor = max(self._last_before(self.clause, start), start - NEG_REACH - 1)
+        for p in reversed(self.neg_at[bisect_left(self.neg_at, floor + 1):bisect_left(self.neg_at, start)]):
+            between = sum(1 for t in self.doc[p + 1:start] if t.lower_ not in FILLERS)
+            if between <= NEG_WORDS:
+                return self.doc[p].text
+        return None
+
+    def wish(self, start: int) -> str | None:
+        """The wish or hypothetical cue before the match in its sentence, if any."""
+        floor = max(self._last_before(self.contrast, start), start - WISH_REACH - 1)
+        for s, e in reversed(self.wish_at):
+            if floor < s < start:
+                return self.doc[s:e].text
+        return None
+
+    def question(self, end: int) -> bool:
+        """Whether the match's sentence is a question (ends with '?', not a tag)."""
+        n = len(self.doc)
+        stop = self._first_from(self.sent, end, n)
+        if stop >= n or self.doc[stop].text != "?":
+            return False
+        last = self.doc[stop - 1].lower_ if stop > 0 else ""
+        before = self.doc[stop - 2].lower_ if stop > 1 else ""
+        return not (last in QUESTION_TAGS or (last in _TAG_PRONOUNS and before in ("n't", "nt")))
+
+    def hedged(self, start: int, end: int) -> str | None:
+        """The hedging cue near the match in its sentence, if any."""
+        lo = max(self._last_before(self.sent, start) + 1, start - HEDGE_BEFORE)
+        hi = min(self._first_from(self.sent, end, len(self.doc)), end + HEDGE_AFTER)
+        for s, e in self.hedge_at:
+            if lo <= s < start or end <= s < hi:
+                return self.doc[s:e].text
+        return None
+
+
+_EXACT_ATTRS = frozenset({"LOWER", "LEMMA", "ORTH", "TEXT", "NORM"})
+EXPAND_LIMIT = 64
+
+
+def _alternatives(token: dict[str, Any]) -> list[list[dict[str, Any]]] | None:
+    """A leading pattern token as plain alternatives ([] = absent), or None if it cannot be."""
+    op = token.get("OP")
+    if op not in (None, "?"):
+        return None
+    attrs = {k: v for k, v in token.items() if k != "OP"}
+    alts: list[list[dict[str, Any]]] = [[attrs]]
+    if len(attrs) == 1:
+        (attr, value), = attrs.items()
+        if (attr.upper() in _EXACT_ATTRS and isinstance(value, dict) and list(value) == ["IN"]
+                and all(isinstance(v, str) for v in value["IN"])):
+            alts = [[{attr: v}] for v in dict.fromkeys(value["IN"])]
+    return [[], *alts] if op == "?" else alts
+
+
+def expand_head(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Equivalent patterns whose first token is an exact value, not a set.
+
+    spaCy checks every pattern's first token at every position, and a ``{IN: [...]}``
+    there is a Python callback per token; an exact value is a C comparison. Optional
+    leading tokens are expanded too (with and without). Patterns that would multiply past
+    ``EXPAND_LIMIT`` are kept as they are.
+    """
+    prefixes: list[list[dict[str, Any]]] = [[]]
+    for i, token in enumerate(pattern):
+        alts = _alternatives(token)
+        if alts is None or len(prefixes) * len(alts) > EXPAND_LIMIT:
+            return [pattern]
+        prefixes = [p + a for p in prefixes for a in alts]
+        if token.get("OP") is None:  # the first required token ends the head
+            rest = pattern[i + 1:]
+            return [p + rest for p in prefixes if p + rest]
+    return [p for p in prefixes if p]
+
+
+def _lower_keep_length(text: str) -> str:
+    """Normalise apostrophes and lower-case without changing the length."""
+    text = text.translate(_APOSTROPHES)
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower()[0] for c in text)
+
+
+class RuleAssistant:
+    """Suggest codes from the codebook's rules (see the module docstring for the scheme)."""
+
+    source = "rule"
+
+    def __init__(self, codebook: Codebook) -> None:
+        problems = validate(codebook, compile_patterns=False)
+        compiled, compile_problems = compile_rules(codebook)
+        raise_first(problems + compile_problems, codebook.source)
+        self.codebook = codebook
+        self._compiled = compiled
+        nlp = self._nlp = compiled.nlp
+        strings = nlp.vocab.strings
+        by_id = codebook.by_id
+        self._rules: dict[int, _RuleInfo] = {}
+        for rule_id, (code_id, rule) in compiled.rules.items():
+            self._rules[strings.add(rule_id)] = _RuleInfo(
+                id=rule_id, code=code_id, kind=_KINDS[rule.kinds()[0]],
+                roles=frozenset(rule.roles) or None, negatable=rule.negatable,
+                negated_code=rule.negated_code,
+                enabling=by_id[code_id].direction == "enabling")
+        self._ancestors = {c.id: frozenset(codebook.ancestors(c.id)) for c in codebook.codes}
+        self._position = {c.id: c.position for c in codebook.codes}
+        self._matcher = self._make_matcher(codebook)
+        self._cue_matcher, self._cue_labels = self._make_cue_matcher()
+        self._lemma_keys, self._lemma_values = self._lemma_table()
+
+    # --- set-up ---------------------------------------------------------------------
+    def _make_matcher(self, codebook: Codebook) -> Any:
+        """The token-pattern matcher again, with set-valued first tokens expanded."""
+        from spacy.matcher import Matcher  # lazy
+
+        matcher = Matcher(self._nlp.vocab)
+        for _code, rule in codebook.rules():
+            for pattern in rule.patterns:
+                matcher.add(rule.id, expand_head(pattern))
+        return matcher
+
+    def _make_cue_matcher(self) -> tuple[Any, dict[int, str]]:
+        from spacy.matcher import PhraseMatcher  # lazy
+
+        nlp = self._nlp
+        matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        labels: dict[int, str] = {}
+        for label, phrases in CUES.items():
+            key = "qualcode.cue." + label
+            labels[nlp.vocab.strings.add(key)] = label
+            matcher.add(key, [nlp.make_doc(p) for p in phrases])
+        return matcher, labels
+
+    def _lemma_table(self) -> tuple[Any, Any]:
+        """The lookup lemmatizer's table as sorted (orth id, lemma id) arrays."""
+        import numpy as np
+
+        strings = self._nlp.vocab.strings
+        table: dict[int, int] = {}
+        if "lemmatizer" in self._nlp.pipe_names:
+            lookups = self._nlp.get_pipe("lemmatizer").lookups
+            if lookups.has_table("lemma_lookup"):
+                for orth, lemma in lookups.get_table("lemma_lookup").items():
+                    table[int(orth)] = strings.add(lemma if isinstance(lemma, str) else lemma[0])
+        keys = np.array(sorted(table), dtype=np.uint64)
+        values = np.array([table[int(k)] for k in keys], dtype=np.uint64)
+        return keys, values
+
+    # --- matching -------------------------------------------------------------------
+    def _docs(self, texts: list[str]) -> Iterable[Doc]:
+        """Tokenised, lemmatised docs of the normalised texts, in order."""
+        import numpy as np
+        from spacy.attrs import LEMMA, ORTH
+
+        keys, values = self._lemma_keys, self._lemma_values
+        top = len(keys) - 1
+        for doc in self._nlp.tokenizer.pipe(texts, batch_size=BATCH_SIZE):
+            if len(doc) and top >= 0:
+                orths = doc.to_array(ORTH)
+                idx = np.minimum(np.searchsorted(keys, orths), top)
+                lemmas = np.where(keys[idx] == orths, values[idx], orths)
+                doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+            yield doc
+
+    def _matches(self, doc: Doc, text: str, role: str) -> list[Match]:
+        """Every rule match in one doc, with its context decided."""
+        c = self._compiled
+        raw = c.phrase_matcher(doc) + c.lemma_matcher(doc) + self._matcher(doc)
+        if not raw:
+            return []
+        ctx = _Context(doc, self._cue_matcher, self._cue_labels)
+        out: list[Match] = []
+        seen: set[tuple[int, int, int]] = set()
+        for key, start, end in sorted(raw, key=lambda m: (m[1], -m[2])):
+            if (key, start, end) in seen:
+                continue
+            seen.add((key, start, end))
+            info = self._rules[key]
+            cs = doc[start].idx
+            last = doc[end - 1]
+            ce = last.idx + len(last)
+            matched = text[cs:ce]
+            one_word = not any(ch.isspace() or ch == "-" for ch in matched)
+            m = Match(info, start, end, cs, ce, matched, ONE_WORD if one_word else BASE[info.kind])
+            if info.roles is not None and role not in info.roles:
+                m.filtered = True
+                m.dropped = "role"
+                out.append(m)
+                continue
+            self._decide(m, ctx)
+            out.append(m)
+        return out
+
+    @staticmethod
+    def _decide(m: Match, ctx: _Context) -> None:
+        """Apply negation, wishes, questions and hedges to one match (see module docstring)."""
+        info = m.rule
+        code: str | None = info.code
+        if info.negatable:
+            m.negation = ctx.negation(m.start)
+        if m.negation:
+            code = info.negated_code
+            if code is None:
+                m.dropped = "negated"
+        else:
+            m.wish = wish = ctx.wish(m.start)
+            if wish and info.enabling:
+                code = info.negated_code
+                if code is None:
+                    m.dropped = "hypothetical"
+            elif wish:
+                m.hedge = wish
+        if code is not None and ctx.question(m.end):
+            if code == info.code and info.enabling:
+                code, m.dropped = None, "question"
+            else:
+                m.hedge = m.hedge or "question"
+        if code is not None and not m.hedge:
+            m.hedge = ctx.hedged(m.start, m.end)
+        m.code = code
+
+    # --- public ---------------------------------------------------------------------
+    def suggest(self, segments: Iterable[SegmentInput]) -> list[Suggestion]:
+        """One suggestion per (segment, code) that a rule found evidence for."""
+        segs = [s for s in segments if s.role not in NOT_CODED and s.text.strip()]
+        texts = [_lower_keep_length(s.text) for s in segs]
+        out: list[Suggestion] = []
+        for seg, doc in zip(segs, self._docs(texts)):
+            matches = self._matches(doc, seg.text, seg.role)
+            if matches:
+                out.extend(self._suggestions(seg, matches))
+        return out
+
+    def _suggestions(self, seg: SegmentInput, matches: list[Match]) -> list[Suggestion]:
+        """Fold the counting matches of one segment into one suggestion per code."""
+        by_code: dict[str, list[Match]] = {}
+        for m in matches:
+            if m.code is not None and m.dropped is None:
+                by_code.setdefault(m.code, []).append(m)
+        if not by_code:
+            return []
+        shadowed = set().union(*(self._ancestors.get(code, ()) for code in by_code))
+        out = []
+        for code in sorted(by_code, key=lambda k: self._position.get(k, 0)):
+            if code in shadowed:
+                continue
+            ms = by_code[code]
+            best = max(ms, key=lambda m: (m.confidence, -m.start, m.end))
+            rules = sorted({m.rule.id for m in ms})
+            conf = min(CAP, best.confidence + EXTRA_RULE * (len(rules) - 1))
+            prov: dict[str, Any] = {
+                "rule": best.rule.id, "span": [seg.start + best.char_start,
+                                               seg.start + best.char_end],
+                "matched": best.matched, "kind": best.rule.kind, "rules": rules,
+                "hedged": best.hedge is not None}
+            if best.hedge:
+                prov["hedge"] = best.hedge
+            if best.code != best.rule.code:
+                prov["negated_from"] = best.rule.code
+                prov["negation"] = best.negation or best.wish
+            out.append(Suggestion(seg.id, code, self.source, round(conf, 3), prov))
+        return out
+
+    def explain(self, text: str, role: str = "es") -> list[dict[str, Any]]:
+        """Every match in ``text`` with its rule, span, and what role, negation, wishes,
+        questions and hedges did to it (for debugging and the web app)."""
+        doc = next(iter(self._docs([_lower_keep_length(text)])))
+        out = []
+        for m in self._matches(doc, text, role):
+            out.append({
+                "rule": m.rule.id, "code": m.rule.code, "kind": m.rule.kind,
+                "span": [m.char_start, m.char_end], "matched": m.matched,
+                "filtered": m.filtered, "negated": m.negation is not None,
+                "negation": m.negation, "hypothetical": m.wish,
+                "hedged": m.hedge is not None, "hedge": m.hedge,
+                "dropped": m.dropped, "counts_for": None if m.dropped else m.code,
+                "confidence": None if m.dropped else round(m.confidence, 3),
+            })
+        return out
