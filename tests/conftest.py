@@ -72,3 +72,46 @@ def transcripts(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of a PostgreSQL server: $QUALCODE_TEST_PG_URL, or a throwaway one started here."""
+    import os
+    import subprocess
+
+    url = os.environ.get("QUALCODE_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    started = subprocess.run(
+        [str(REPO / "scripts" / "pg-test-server"), "start"], check=True, capture_output=True, text=True
+    ).stdout.split()
+    try:
+        yield started[0]
+    finally:
+        subprocess.run([str(REPO / "scripts" / "pg-test-server"), "stop", started[1]], check=False)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    admin = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    name = "qc_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a SQLite file and on a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "project.db")
+    return request.getfixturevalue("pg_url")

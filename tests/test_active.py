@@ -8,6 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qualcode.coding.active import COLUMNS, select_next, uncertainty
 from qualcode.coding.base import SegmentInput
@@ -152,3 +154,28 @@ def test_blank_segments_and_bad_arguments(model) -> None:
     with pytest.raises(InvalidInput):
         uncertainty(np.zeros((3, 0)))
     assert math.isclose(uncertainty(np.array([[0.5, 0.9]]))[0][0], 1.0)
+
+
+SITE_OF = {"a": "s1", "b": "s1", "c": "s2", "d": "s2", "e": None}
+
+
+@settings(max_examples=60, deadline=None)
+@given(docs=st.lists(st.sampled_from(sorted(SITE_OF)), min_size=1, max_size=40),
+       n=st.integers(min_value=1, max_value=45), seed=st.integers(0, 5))
+def test_random_sample_is_balanced_unless_a_group_runs_out(docs, n, seed) -> None:
+    segs = [seg(i, f"text {i}", d, SITE_OF[d]) for i, d in enumerate(docs)]
+    table = select_next(None, segs, n=n, seed=seed)
+    assert len(table) == min(n, len(segs))
+    assert table["segment_id"].is_unique
+    size = Counter(docs)
+    site_size = Counter(SITE_OF[d] for d in docs)
+    got = Counter(table["document"])
+    got_site = Counter(SITE_OF[d] for d in table["document"])
+    for x in site_size:  # sites: a site is short of another only when it has run out
+        for y in site_size:
+            if got_site[x] < got_site[y] - 1:
+                assert got_site[x] == site_size[x]
+    for x in size:  # documents of one site, likewise
+        for y in size:
+            if SITE_OF[x] == SITE_OF[y] and got[x] < got[y] - 1:
+                assert got[x] == size[x]

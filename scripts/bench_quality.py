@@ -1,0 +1,160 @@
+"""Measure rules, classifier and both together against held-out human gold coding.
+
+Dev part: berkshire_*, bradford_*, northants_*, wiltshire_* (coded by coder_a; the rules
+were tuned on these). Held-out part: lincolnshire_*, luton_* (coded by gold; never looked
+at when writing rules). The classifier is trained on the dev part only. Scores are per
+top-level theme (a sub-code counts for its theme), beside a naive baseline: a code is
+suggested when all the words of its name appear in the segment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from qualcode.analysis.agreement import precision_recall, roll_up
+from qualcode.coding.base import SegmentInput, Suggestion
+from qualcode.coding.imports import import_codings
+from qualcode.ingest.pipeline import ingest_paths
+from qualcode.store.codings import coder_codings
+from qualcode.store.repo import Store
+from qualcode.workflows.assist import human_examples, segment_inputs
+
+REPO = Path(__file__).resolve().parent.parent
+EX = REPO / "transcripts_example"
+HELD_OUT = ("lincolnshire_", "luton_")
+STOP = {"the", "and", "of", "with", "to", "a", "in", "for", "by", "on", "or", "an", "es"}
+
+
+def baseline(codebook, segs: list[SegmentInput]) -> list[Suggestion]:  # noqa: ANN001
+    """A code fires when every content word of its name (or id) is in the segment."""
+    out = []
+    words_of = {}
+    for code in codebook.codes:
+        words = {w for w in re.findall(r"[a-z]+", f"{code.name} {code.id.replace('_', ' ')}".lower()) if w not in STOP}
+        words_of[code.id] = {w for w in re.findall(r"[a-z]+", code.name.lower()) if w not in STOP} or words
+    for s in segs:
+        tokens = set(re.findall(r"[a-z]+", s.text.lower()))
+        for code, words in words_of.items():
+            if words and words <= tokens:
+                out.append(Suggestion(s.id, code, "baseline", 1.0, {}))
+    return out
+
+
+def frame_of(suggestions: list[Suggestion], coder: str) -> pd.DataFrame:
+    return pd.DataFrame([(s.segment_id, coder, s.code) for s in suggestions], columns=["unit", "coder", "code"])
+
+
+def score(frames: list[pd.DataFrame], gold: pd.DataFrame, parent_of, tops, held) -> pd.DataFrame:  # noqa: ANN001
+    """precision/recall/F1/kappa per top-level theme of each predicted coder against gold."""
+    rows = []
+    for frame in frames:
+        name = frame.coder.iloc[0] if len(frame) else "empty"
+        both = roll_up(pd.concat([frame, gold], ignore_index=True), parent_of, "top")
+        table = precision_recall(both, name, "gold", tops, coverage={name: held, "gold": held})
+        table.insert(0, "method", name)
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default="bench_out", help="folder for quality.md")
+    ap.add_argument("--threshold", type=float, default=0.5, help="classifier threshold")
+    args = ap.parse_args()
+    from qualcode.coding import classifier as clf
+    from qualcode.coding.rules import RuleAssistant
+
+    out = REPO / args.out
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "quality.db", create=True)
+        from qualcode.codebook import load_and_validate
+
+        codebook = load_and_validate(REPO / "codebooks" / "ips_realist.yaml")
+        store.save_codebook(codebook)
+        report = ingest_paths(store, [EX], manifest=EX / "manifest.csv", roles=EX / "roles.yaml")
+        assert report.ok, [f.error for f in report.errors]
+        import_codings(store, EX / "codings_dev_coder_a.csv")
+        import_codings(store, EX / "codings_heldout_gold.csv")
+        parent_of = {c.id: c.parent for c in codebook.codes}
+        tops = [c.id for c in codebook.codes if c.parent is None]
+        segs = segment_inputs(store)
+        held_segs = [s for s in segs if s.document.startswith(HELD_OUT)]
+        held = {s.id for s in held_segs}
+        gold_frame, coverage = coder_codings(store, ["gold"])
+        assert coverage["gold"] == held, "gold must cover exactly the held-out segments"
+
+        rules = RuleAssistant(codebook).suggest(held_segs)
+        dev_examples = [e for e in human_examples(store, ["coder_a"])]
+        seeds = clf.seed_examples_from_codebook(codebook.codes)
+        model = clf.train(dev_examples, parent_of, seeds=seeds, evaluate=False).model
+        classifier = model.suggest(held_segs, threshold=args.threshold)
+        together = [Suggestion(s.segment_id, s.code, "both", s.confidence, {}) for s in rules + classifier]
+        frames = [
+            frame_of(baseline(codebook, held_segs), "baseline"),
+            frame_of(rules, "rules"),
+            frame_of(classifier, "classifier"),
+            frame_of(together, "rules+classifier"),
+        ]
+        table = score(frames, gold_frame, parent_of, tops, held)
+
+        # cold start: classifier with 0, 20 and 50 human-coded dev segments, with and without seeds
+        import random
+
+        rng = random.Random(0)
+        pool = list(dev_examples)
+        rng.shuffle(pool)
+        cold = []
+        for n in (0, 20, 50, len(pool)):
+            for use_seeds in (False, True):
+                examples = pool[:n]
+                if not examples and not use_seeds:
+                    cold.append({"human_segments": n, "seeds": "no", "macro_f1": float("nan"), "macro_kappa": float("nan")})
+                    continue
+                m = clf.train(examples, parent_of, seeds=seeds if use_seeds else [], evaluate=False,
+                              min_examples=2 if n <= 50 else 5).model
+                f = frame_of(m.suggest(held_segs, threshold=args.threshold), "classifier")
+                t = score([f], gold_frame, parent_of, tops, held)
+                macro = t[t.code == "(macro)"].iloc[0]
+                cold.append({"human_segments": n, "seeds": "yes" if use_seeds else "no",
+                             "macro_f1": macro["f1"], "macro_kappa": macro["cohen_kappa"]})
+        store.close()
+
+    cols = ["method", "code", "support", "precision", "recall", "f1", "cohen_kappa"]
+    pretty = table[cols].copy()
+    lines = [f"# Coding quality on the held-out interviews ({len(held)} segments, 7 interviews)", ""]
+    lines.append("Per top-level theme against human gold coding; `(macro)` averages the themes.")
+    lines.append("")
+    wide = pretty.pivot_table(index="code", columns="method", values=["f1", "cohen_kappa"], sort=False)
+    order = [c for c in tops if c in wide.index] + ["(macro)"]
+    wide = wide.reindex(order)
+    header = "| theme | support | " + " | ".join(f"{m} F1 / kappa" for m in ["baseline", "rules", "classifier", "rules+classifier"]) + " |"
+    lines += [header, "|" + "---|" * 6]
+    support = pretty[pretty.method == "rules"].set_index("code")["support"]
+    for code in order:
+        cells = []
+        for m in ["baseline", "rules", "classifier", "rules+classifier"]:
+            cells.append(f"{wide.loc[code, ('f1', m)]:.2f} / {wide.loc[code, ('cohen_kappa', m)]:.2f}")
+        lines.append(f"| {code} | {int(support.get(code, 0))} | " + " | ".join(cells) + " |")
+    lines += ["", "Precision and recall:", "", "| method | theme | precision | recall |", "|---|---|---|---|"]
+    for _, r in pretty.iterrows():
+        lines.append(f"| {r['method']} | {r['code']} | {r['precision']:.2f} | {r['recall']:.2f} |")
+    lines += ["", "Cold start (classifier alone, macro over themes):", "",
+              "| human-coded dev segments | codebook seeds | macro F1 | macro kappa |", "|---|---|---|---|"]
+    for r in cold:
+        lines.append(f"| {r['human_segments']} | {r['seeds']} | {r['macro_f1']:.2f} | {r['macro_kappa']:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (out / "quality.md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {out / 'quality.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
