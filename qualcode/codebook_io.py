@@ -199,26 +199,40 @@ def _readable_description(code: Code) -> str:
     return "\n\n".join(parts)
 
 
-def codebook_to_qdc_bytes(cb: Codebook) -> bytes:
-    """The codebook as a REFI-QDA codebook (.qdc) document."""
-    nsmap = {None: QDC_NS}
-    root = etree.Element(f"{{{QDC_NS}}}CodeBook", nsmap=nsmap, origin=ORIGIN)
+def codebook_meta_comment(cb: Codebook) -> etree._Comment:
+    """The XML comment carrying the codebook's name, version and description.
+
+    Put it as a direct child of the root element (``<CodeBook>`` in a .qdc, ``<Project>``
+    in a .qde) so the importers find it again.
+    """
     meta = json.dumps({"name": cb.name, "version": cb.version,
                        "description": cb.description}, ensure_ascii=True)
     # "--" may not appear inside an XML comment; \u002d is the same character in JSON
-    root.append(etree.Comment(" " + _META_PREFIX + meta.replace("--", "-\\u002d") + " "))
-    codes_el = etree.SubElement(root, f"{{{QDC_NS}}}Codes")
+    return etree.Comment(" " + _META_PREFIX + meta.replace("--", "-\\u002d") + " ")
+
+
+def codes_element(cb: Codebook, ns: str = QDC_NS) -> etree._Element:
+    """The codebook as a REFI-QDA ``<Codes>`` element (nested ``<Code>``s) in namespace ``ns``."""
+    codes_el = etree.Element(f"{{{ns}}}Codes", nsmap={None: ns})
 
     def add(parent_el: etree._Element, code: Code) -> None:
-        el = etree.SubElement(parent_el, f"{{{QDC_NS}}}Code", guid=code_guid(code.id),
+        el = etree.SubElement(parent_el, f"{{{ns}}}Code", guid=code_guid(code.id),
                               name=code.name, isCodable="true")
-        desc = etree.SubElement(el, f"{{{QDC_NS}}}Description")
+        desc = etree.SubElement(el, f"{{{ns}}}Description")
         desc.text = _readable_description(code)
         for child in cb.children(code.id):
             add(el, child)
 
     for root_code in cb.roots():
         add(codes_el, root_code)
+    return codes_el
+
+
+def codebook_to_qdc_bytes(cb: Codebook) -> bytes:
+    """The codebook as a REFI-QDA codebook (.qdc) document."""
+    root = etree.Element(f"{{{QDC_NS}}}CodeBook", nsmap={None: QDC_NS}, origin=ORIGIN)
+    root.append(codebook_meta_comment(cb))
+    root.append(codes_element(cb, QDC_NS))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
@@ -369,8 +383,12 @@ def _parse_xml(data: bytes, source: str) -> etree._Element:
         raise InvalidCodebook(f"malformed XML: {exc.msg}", file=source, line=line) from exc
 
 
-def _codes_from_xml(codes_el: etree._Element, source: str) -> list[Code]:
-    """Read nested <Code> elements (any namespace) into a flat list of codes."""
+def _codes_from_xml(codes_el: etree._Element, source: str,
+                    guids: dict[str, str] | None = None) -> list[Code]:
+    """Read nested <Code> elements (any namespace) into a flat list of codes.
+
+    When ``guids`` is given it is filled with each code's GUID -> code id.
+    """
     found: list[tuple[etree._Element, str, dict[str, Any] | None]] = []
     parent_el_map: dict[etree._Element, etree._Element | None] = {}
 
@@ -419,6 +437,10 @@ def _codes_from_xml(codes_el: etree._Element, source: str) -> list[Code]:
             ids[el] = cid
             taken.add(cid)
 
+    if guids is not None:
+        for el, _, _ in found:
+            if el.get("guid"):
+                guids[el.get("guid", "")] = ids[el]
     codes: list[Code] = []
     for doc_pos, (el, desc, data) in enumerate(found):
         parent_el = parent_el_map[el]
@@ -468,12 +490,13 @@ def codebook_from_qdc_bytes(data: bytes, source: str) -> Codebook:
 
 
 def _codebook_from_codebook_el(cb_el: etree._Element, root: etree._Element, source: str,
-                               default_name: str) -> Codebook:
+                               default_name: str,
+                               guids: dict[str, str] | None = None) -> Codebook:
     codes_el = next(_children(cb_el, "Codes"), None)
     if codes_el is None:
         raise InvalidCodebook("the <CodeBook> has no <Codes> element", file=source,
                               line=cb_el.sourceline)
-    codes = _codes_from_xml(codes_el, source)
+    codes = _codes_from_xml(codes_el, source, guids)
     meta = _meta_from_comments(root)
     version = meta.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -499,12 +522,23 @@ def _read_qdpx(path: Path) -> Codebook:
     if _local(root) != "Project":
         raise InvalidCodebook(f"expected a <Project> root element, found <{_local(root)}>",
                               file=source, line=root.sourceline)
+    cb, _ = codebook_from_project(root, source, path.stem)
+    return cb
+
+
+def codebook_from_project(root: etree._Element, source: str,
+                          default_name: str) -> tuple[Codebook, dict[str, str]]:
+    """The codebook of a parsed REFI-QDA ``<Project>`` and a map of code GUID -> code id.
+
+    Raises InvalidCodebook when the project has no ``<CodeBook>``.
+    """
     cb_el = next(_children(root, "CodeBook"), None)
     if cb_el is None:
         raise InvalidCodebook("the project has no <CodeBook>", file=source,
                               line=root.sourceline)
-    name = (root.get("name") or "").strip() or path.stem
-    return _codebook_from_codebook_el(cb_el, root, source, name)
+    name = (root.get("name") or "").strip() or default_name
+    guids: dict[str, str] = {}
+    return _codebook_from_codebook_el(cb_el, root, source, name, guids), guids
 
 
 def convert_codebook(src: str | Path, dst: str | Path, fmt: str | None = None) -> Codebook:
@@ -515,7 +549,8 @@ def convert_codebook(src: str | Path, dst: str | Path, fmt: str | None = None) -
 
 
 __all__ = [
-    "QDC_NS", "QDPX_NS", "XLSX_COLUMNS", "code_guid", "codebook_from_qdc_bytes",
-    "codebook_to_qdc_bytes", "convert_codebook", "detect_format",
+    "QDC_NS", "QDPX_NS", "XLSX_COLUMNS", "code_guid", "codebook_from_project",
+    "codebook_from_qdc_bytes", "codebook_meta_comment", "codebook_to_qdc_bytes",
+    "codes_element", "convert_codebook", "detect_format",
     "export_codebook", "import_codebook",
 ]

@@ -213,43 +213,126 @@ class _Context:
         return None
 
 
-_EXACT_ATTRS = frozenset({"LOWER", "LEMMA", "ORTH", "TEXT", "NORM"})
-EXPAND_LIMIT = 64
+_ANCHOR_ATTRS = ("LOWER", "LEMMA")
+_COMMON_COST = 25  # a stop word as an anchor value costs this much, another word 1
 
 
-def _alternatives(token: dict[str, Any]) -> list[list[dict[str, Any]]] | None:
-    """A leading pattern token as plain alternatives ([] = absent), or None if it cannot be."""
-    op = token.get("OP")
-    if op not in (None, "?"):
+def _token_span(token: dict[str, Any]) -> int | None:
+    """Most tokens one pattern token can cover (None: unbounded)."""
+    op = str(token.get("OP", "") or "")
+    if op in ("", "!", "?"):
+        return 1
+    if op in ("*", "+"):
         return None
-    attrs = {k: v for k, v in token.items() if k != "OP"}
-    alts: list[list[dict[str, Any]]] = [[attrs]]
-    if len(attrs) == 1:
-        (attr, value), = attrs.items()
-        if (attr.upper() in _EXACT_ATTRS and isinstance(value, dict) and list(value) == ["IN"]
-                and all(isinstance(v, str) for v in value["IN"])):
-            alts = [[{attr: v}] for v in dict.fromkeys(value["IN"])]
-    return [[], *alts] if op == "?" else alts
+    if op.startswith("{") and op.endswith("}"):
+        high = op[1:-1].split(",")[-1].strip()
+        return int(high) if high else None
+    return None
 
 
-def expand_head(pattern: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Equivalent patterns whose first token is an exact value, not a set.
+def _anchor_values(token: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(attr, values) when a required pattern token must have one of these LOWER/LEMMA values."""
+    if token.get("OP") not in (None, "+"):
+        return None
+    for key, value in token.items():
+        attr = str(key).upper()
+        if attr not in _ANCHOR_ATTRS:
+            continue
+        if isinstance(value, str):
+            return attr, [value]
+        if isinstance(value, dict) and list(value) == ["IN"] and value["IN"] \
+                and all(isinstance(v, str) for v in value["IN"]):
+            return attr, list(value["IN"])
+    return None
 
-    spaCy checks every pattern's first token at every position, and a ``{IN: [...]}``
-    there is a Python callback per token; an exact value is a C comparison. Optional
-    leading tokens are expanded too (with and without). Patterns that would multiply past
-    ``EXPAND_LIMIT`` are kept as they are.
+
+def _sum(spans: list[int | None]) -> int | None:
+    return None if any(x is None for x in spans) else sum(x for x in spans if x is not None)
+
+
+@dataclass(slots=True)
+class _Anchored:
+    """One token pattern, its own Matcher, and how far a match reaches around its anchor."""
+
+    matcher: Any
+    before: int | None  # most tokens before the anchor token (None: unbounded)
+    after: int | None  # most tokens after it
+
+
+class _TokenPatterns:
+    """Token patterns run only on windows around a rare required token (the anchor).
+
+    spaCy's Matcher tries every pattern at every token, which costs about a microsecond
+    per pattern per token. Here each pattern gets an anchor: the required token whose
+    LOWER/LEMMA values are rarest (fewest values, stop words counted as common), and its
+    Matcher runs only on the window around each occurrence of an anchor value that can
+    hold a whole match. Every match contains its anchor, so nothing is lost; a pattern
+    without an anchor runs over the whole doc.
     """
-    prefixes: list[list[dict[str, Any]]] = [[]]
-    for i, token in enumerate(pattern):
-        alts = _alternatives(token)
-        if alts is None or len(prefixes) * len(alts) > EXPAND_LIMIT:
-            return [pattern]
-        prefixes = [p + a for p in prefixes for a in alts]
-        if token.get("OP") is None:  # the first required token ends the head
-            rest = pattern[i + 1:]
-            return [p + rest for p in prefixes if p + rest]
-    return [p for p in prefixes if p]
+
+    def __init__(self, nlp: Any, codebook: Codebook) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS  # lazy
+        from spacy.matcher import Matcher
+
+        strings = nlp.vocab.strings
+        self.patterns: list[_Anchored] = []
+        self.by_attr: dict[str, dict[int, list[int]]] = {a: {} for a in _ANCHOR_ATTRS}
+        self.unanchored: list[int] = []
+        for _code, rule in codebook.rules():
+            for pattern in rule.patterns:
+                matcher = Matcher(nlp.vocab)
+                matcher.add(rule.id, [pattern])
+                best: tuple[int, int, str, list[str]] | None = None
+                for k, token in enumerate(pattern):
+                    found = _anchor_values(token)
+                    if found is None:
+                        continue
+                    cost = sum(_COMMON_COST if v.lower() in STOP_WORDS else 1 for v in found[1])
+                    if best is None or cost < best[0]:
+                        best = (cost, k, *found)
+                index = len(self.patterns)
+                if best is None:
+                    self.patterns.append(_Anchored(matcher, None, None))
+                    self.unanchored.append(index)
+                    continue
+                _cost, k, attr, values = best
+                spans = [_token_span(t) for t in pattern]
+                self.patterns.append(_Anchored(matcher, _sum(spans[:k]), _sum(spans[k + 1:])))
+                for v in dict.fromkeys(values):
+                    self.by_attr[attr].setdefault(strings.add(v), []).append(index)
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """Every match of every token pattern in the doc, as (rule key, start, end)."""
+        from spacy.attrs import LEMMA, LOWER  # lazy
+
+        n = len(doc)
+        if not n:
+            return []
+        hits: dict[int, list[int]] = {}
+        arr = doc.to_array([LOWER, LEMMA])
+        for col, attr in enumerate(_ANCHOR_ATTRS):
+            table = self.by_attr[attr]
+            if table:
+                for i, v in enumerate(arr[:, col].tolist()):
+                    for index in table.get(v, ()):
+                        hits.setdefault(index, []).append(i)
+        for index in self.unanchored:
+            hits[index] = [-1]
+        out: list[tuple[int, int, int]] = []
+        for index, positions in hits.items():
+            pat = self.patterns[index]
+            windows: list[list[int]] = []
+            for i in positions:
+                lo = 0 if pat.before is None or i < 0 else max(0, i - pat.before)
+                hi = n if pat.after is None or i < 0 else min(n, i + pat.after + 1)
+                if windows and lo <= windows[-1][1]:
+                    windows[-1][1] = max(windows[-1][1], hi)
+                else:
+                    windows.append([lo, hi])
+            for lo, hi in windows:
+                target = doc if (lo, hi) == (0, n) else doc[lo:hi]
+                out.extend((key, lo + s, lo + e) for key, s, e in pat.matcher(target))
+        return out
 
 
 def _lower_keep_length(text: str) -> str:
@@ -284,21 +367,11 @@ class RuleAssistant:
                 enabling=by_id[code_id].direction == "enabling")
         self._ancestors = {c.id: frozenset(codebook.ancestors(c.id)) for c in codebook.codes}
         self._position = {c.id: c.position for c in codebook.codes}
-        self._matcher = self._make_matcher(codebook)
+        self._matcher = _TokenPatterns(nlp, codebook)
         self._cue_matcher, self._cue_labels = self._make_cue_matcher()
         self._lemma_keys, self._lemma_values = self._lemma_table()
 
     # --- set-up ---------------------------------------------------------------------
-    def _make_matcher(self, codebook: Codebook) -> Any:
-        """The token-pattern matcher again, with set-valued first tokens expanded."""
-        from spacy.matcher import Matcher  # lazy
-
-        matcher = Matcher(self._nlp.vocab)
-        for _code, rule in codebook.rules():
-            for pattern in rule.patterns:
-                matcher.add(rule.id, expand_head(pattern))
-        return matcher
-
     def _make_cue_matcher(self) -> tuple[Any, dict[int, str]]:
         from spacy.matcher import PhraseMatcher  # lazy
 
