@@ -253,7 +253,11 @@ def export_segments_cmd(obj: Context, out: str, all_roles: bool) -> None:
 
 
 from qualcode.commands import coding as _coding  # noqa: E402,F401  (registers the coding commands)
+from qualcode.commands import analysis as _analysis  # noqa: E402,F401
+from qualcode.commands import review as _review  # noqa: E402,F401
 from qualcode.commands import outcomes as _outcomes  # noqa: E402,F401
+from qualcode.commands import web as _web  # noqa: E402,F401
+from qualcode.commands import exchange as _exchange  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

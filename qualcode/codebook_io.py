@@ -169,6 +169,9 @@ def _write_xlsx(cb: Codebook, path: Path) -> None:
                        ("note", "One row per code. The rules column holds the rule patterns "
                                 "as YAML; edit with care or leave as is.")):
         about.append([key, value])
+    for cell in about["B"]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"  # text, not a formula
     for cell in about["A"]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="top")

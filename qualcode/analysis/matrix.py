@@ -46,7 +46,7 @@ _TRIM_CHARS = " ,;:.-–—"
 
 
 # --- input checks and small helpers -------------------------------------------------------
-def _frame(df: Any, required: Sequence[str], what: str) -> pd.DataFrame:
+def require_columns(df: Any, required: Sequence[str], what: str) -> pd.DataFrame:
     """The frame, checked for the columns it needs (an empty frame without columns is fine)."""
     if not isinstance(df, pd.DataFrame):
         raise InvalidInput(f"{what} must be a pandas DataFrame, not {type(df).__name__}")
@@ -69,7 +69,7 @@ def _blank(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
 
-def _label(value: object) -> str:
+def value_label(value: object) -> str:
     """A column label for a value: text, whole floats without '.0', MISSING for blanks."""
     if _blank(value):
         return MISSING
@@ -130,8 +130,8 @@ def coded_segments(codings: pd.DataFrame, segments: pd.DataFrame, parent_of: Map
     ``level=None`` keeps codes as coded. Adds ``coded`` (the code applied) and keeps one
     row per coding: deduplicate on (segment_id, code) to count.
     """
-    codings = _frame(codings, ["segment_id", "code"], "codings")
-    segments = _frame(segments, ["segment_id", "document", "role"], "segments")
+    codings = require_columns(codings, ["segment_id", "code"], "codings")
+    segments = require_columns(segments, ["segment_id", "document", "role"], "segments")
     keep = ["segment_id", "code", *[c for c in _CODING_FIELDS if c in codings.columns]]
     part = codings.loc[:, keep].dropna(subset=["segment_id", "code"])
     seg = segments.drop_duplicates("segment_id")
@@ -145,16 +145,18 @@ def coded_segments(codings: pd.DataFrame, segments: pd.DataFrame, parent_of: Map
 
 def rank_codings(frame: pd.DataFrame) -> pd.DataFrame:
     """Best evidence first: a person's coding (added or decided) before a machine's, higher
-    confidence first, then document and turn order (deterministic)."""
+    confidence first (a person's own confidence, 1 when none is given; a machine's score
+    for undecided suggestions), then document and turn order (deterministic)."""
     out = frame.copy()
-    human = pd.Series(False, index=out.index)
-    if "source" in out:
-        human |= out["source"].astype("string").fillna("").eq("human")
-    if "decided_by" in out:
-        human |= out["decided_by"].notna() & out["decided_by"].astype("string").fillna("").ne("")
+    added = out["source"].astype("string").fillna("").eq("human") if "source" in out else pd.Series(False, index=out.index)
+    decided = (out["decided_by"].astype("string").fillna("").ne("") if "decided_by" in out
+               else pd.Series(False, index=out.index))
+    human = added | decided
     conf = pd.to_numeric(out["confidence"], errors="coerce") if "confidence" in out else pd.Series(np.nan, index=out.index)
+    # a person's own confidence counts; a machine's stops counting once a person decided
+    own = conf.where(added, np.nan)
     out["_machine"] = (~human).astype(int)
-    out["_conf"] = conf.where(conf.notna(), human.astype(float))
+    out["_conf"] = own.fillna(1.0).where(human, conf.fillna(0.0))
     out["_turn"] = out["seq"] if "seq" in out else out["segment_id"]
     out = out.sort_values(["_machine", "_conf", "document", "_turn", "segment_id"],
                           ascending=[True, False, True, True, True], kind="mergesort")
@@ -210,14 +212,14 @@ def document_table(segments: pd.DataFrame, documents: pd.DataFrame | None = None
     """One row per document (index ``document``): site, wave, participant from the segments,
     filled in and extended by ``documents`` (``document`` or ``name`` column, attributes as
     columns), whose documents without segments are kept too."""
-    segments = _frame(segments, ["segment_id", "document", "role"], "segments")
+    segments = require_columns(segments, ["segment_id", "document", "role"], "segments")
     fields = [c for c in DOCUMENT_FIELDS if c in segments.columns]
     base = segments.drop_duplicates("document").loc[:, ["document", *fields]].set_index("document")
     if documents is not None:
         docs = documents
         if isinstance(docs, pd.DataFrame) and "document" not in docs.columns and "name" in docs.columns:
             docs = docs.rename(columns={"name": "document"})
-        docs = _frame(docs, ["document"], "documents").drop_duplicates("document").set_index("document")
+        docs = require_columns(docs, ["document"], "documents").drop_duplicates("document").set_index("document")
         base = base.combine_first(docs)
     base["document"] = base.index
     return base
@@ -227,7 +229,7 @@ def _columns_of(frame: pd.DataFrame, cols: str, docs: pd.DataFrame) -> pd.Series
     """The column label of each row of a frame with ``document`` and ``role``."""
     if cols == "role":
         return frame["role"].map(role_label)
-    return frame["document"].map(docs[cols].map(_label)).fillna(MISSING)
+    return frame["document"].map(docs[cols].map(value_label)).fillna(MISSING)
 
 
 def _universe(segments: pd.DataFrame, cols: str, docs: pd.DataFrame) -> pd.DataFrame:
@@ -238,7 +240,7 @@ def _universe(segments: pd.DataFrame, cols: str, docs: pd.DataFrame) -> pd.DataF
         if cols not in docs.columns:
             available = sorted({"role", *docs.columns})
             raise InvalidInput(f"no column {cols!r} to group by; use one of {', '.join(available)}")
-        pairs = pd.DataFrame({"document": docs.index.to_numpy(), "_col": docs[cols].map(_label).to_numpy()})
+        pairs = pd.DataFrame({"document": docs.index.to_numpy(), "_col": docs[cols].map(value_label).to_numpy()})
     return pairs.drop_duplicates().reset_index(drop=True)
 
 
@@ -365,10 +367,12 @@ def cooccurrence(
 ) -> pd.DataFrame:
     """Square code x code counts (a ``code`` column, then one column per code).
 
-    ``window=0``: segments coded with both codes. ``window=N``: windows of turns in which
-    both codes occur, one window per turn of a document, reaching N turns either side (in
-    the same document; interviewer turns, absent from ``segments``, are not counted as
-    turns). The diagonal is always the number of segments with the code.
+    ``window=0``: segments coded with both codes. ``window=N``: for codes A and B, the
+    turns coded A or B whose window of N turns either side (same document) holds both
+    codes; a turn holding both counts once, so a pair in two neighbouring turns counts 2.
+    Turns are counted among ``segments`` (interviewer turns, left out of them, are not
+    turns here), ordered by turn_index, else seq. The diagonal is always the number of
+    segments with the code.
     """
     if window < 0:
         raise InvalidInput(f"window must be 0 or more turns, not {window}")
@@ -377,21 +381,24 @@ def cooccurrence(
     index = {c: i for i, c in enumerate(codes)}
     counts = np.zeros((len(codes), len(codes)), dtype=int)
     if window == 0:
-        units = hits["segment_id"]
-        hits = hits.assign(_doc="", _pos=units.astype("category").cat.codes)
+        hits = hits.assign(_doc="", _pos=hits["segment_id"].astype("category").cat.codes)
+        length = {"": int(hits["_pos"].max()) + 1 if len(hits) else 0}
     else:
-        seg = _frame(segments, ["segment_id", "document"], "segments").drop_duplicates("segment_id")
+        seg = require_columns(segments, ["segment_id", "document"], "segments").drop_duplicates("segment_id")
         pos = pd.Series(_positions(seg).to_numpy(), index=seg["segment_id"].to_numpy())
         hits = hits.assign(_doc=hits["document"], _pos=hits["segment_id"].map(pos))
-    for _, part in hits.groupby("_doc", sort=False):
-        n = int(part["_pos"].max()) + 1
+        length = (seg.assign(_pos=_positions(seg)).groupby("document")["_pos"].max() + 1).to_dict()
+    for doc, part in hits.groupby("_doc", sort=False):
+        n = int(length[doc])
         present = np.zeros((n, len(codes)), dtype=int)
         present[part["_pos"].to_numpy(dtype=int), part["code"].map(index).to_numpy(dtype=int)] = 1
         if window:
             cum = np.vstack([np.zeros((1, len(codes)), dtype=int), present.cumsum(axis=0)])
-            anchors = np.arange(n)
-            present = (cum[np.minimum(n, anchors + window + 1)] - cum[np.maximum(0, anchors - window)] > 0).astype(int)
-        counts += present.T @ present
+            turns = np.arange(n)
+            near = (cum[np.minimum(n, turns + window + 1)] - cum[np.maximum(0, turns - window)] > 0).astype(int)
+            counts += present.T @ near + near.T @ present - present.T @ present
+        else:
+            counts += present.T @ present
     diagonal = hits.groupby("code")["segment_id"].nunique().reindex(codes, fill_value=0)
     np.fill_diagonal(counts, diagonal.to_numpy(dtype=int))
     out = pd.DataFrame(counts, index=pd.Index(codes, name="code"), columns=codes)
@@ -437,7 +444,7 @@ def cmo_configurations(
     mechanism_quote, outcome_quote; sorted by group, most interviews first, then
     codebook order.
     """
-    info = _frame(codebook_info, ["code", "realist_role"], "codebook_info")
+    info = require_columns(codebook_info, ["code", "realist_role"], "codebook_info")
     if by == "role":
         raise InvalidInput("configurations are found within interviews: group them by a document field "
                            "such as site or wave, not by role")
@@ -471,7 +478,8 @@ def cmo_configurations(
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
         return out
-    keys = pd.DataFrame({"g": out[by].map(lambda v: tuple(map(str, natural_key(v)))), "n": -out["interviews"],
+    group_rank = {g: i for i, g in enumerate(sorted(set(out[by]), key=natural_key))}
+    keys = pd.DataFrame({"g": out[by].map(group_rank), "n": -out["interviews"],
                          **{p: out[p].map(position) for p in CMO_PARTS}})
     order = keys.sort_values(["g", "n", *CMO_PARTS], kind="mergesort").index
     return out.loc[order].reset_index(drop=True)

@@ -19,15 +19,20 @@ break; a clause also ends at , ; : dashes and brackets and at but, and, because,
   "not just", "no doubt", "not sure" and the like are not negations. A negated match of a
   ``negatable`` rule does not count for its code; it counts for the rule's
   ``negated_code`` when there is one ("not invited to the MDT" -> team_exclusion).
-* **wish / hypothetical**: "if only", "I wish", "would be nice if", "if we had", "ideally",
-  ... up to ten tokens before the match in the same sentence (not across "but"). A wish
-  does not assert that its object exists, and usually says it is missing: for an
-  *enabling* code the match does not count, or counts for ``negated_code``. For hindering
-  and neutral codes the topic is still present (a wish about a barrier presupposes it), so
-  the match counts, hedged.
-* **question**: the match's sentence ends with "?" (but not a tag such as "you know?",
-  "isn't it?"). A question reported inside an answer asserts nothing: for an enabling
-  code the match does not count; for other codes it counts, hedged.
+* **wish** ("if only", "I wish", "would be nice if", "I'd love", "ideally") and
+  **counterfactual** ("if we had", "if we could", "if you were", ...): a cue up
+  to ten tokens before the match in the same sentence (not across "but"). Neither asserts
+  that its object holds. For an *asserted* code (direction enabling, or an outcome such
+  as job_start) the match does not count, or counts for ``negated_code`` ("I wish we had a
+  desk" -> team_exclusion). For a *hindering* code a wish presupposes the problem ("I
+  wish referrals weren't so slow"), so the match counts, hedged; a counterfactual denies
+  it ("if you were sat outside the team") and is treated like a negation. For neutral
+  topic codes the topic is present: the match counts, hedged. An open **conditional** ("if
+  I get a job", "once I find work") only denies asserted codes (no redirect); it leaves
+  other codes alone ("if I get a job it'll mess up my Universal Credit" is a real worry).
+* **question**: the match is in the last clause before a "?" (not a tag such as "you
+  know?", "isn't it?"). A question reported inside an answer asserts nothing: for an
+  asserted code the match does not count; for other codes it counts, hedged.
 * **hedging**: "I suppose", "I guess", "maybe", "perhaps", "might", "possibly", "sort
   of", "kind of" (not "what kind of job"), "not sure", "hopefully", "apparently", ... within
   six tokens before or three after the match, in the same sentence: the match counts, hedged.
@@ -97,12 +102,19 @@ CUES: dict[str, tuple[str, ...]] = {
     "WISH": ("if only", "i wish", "wish we", "wish they", "wish there", "wish i", "wish she",
              "wish he", "wished", "would be nice", "would be good if", "would be great",
              "would be better if", "would be lovely", "'d be nice", "'d be good if", "'d be great",
-             "'d be lovely", "would love", "'d love", "if we had", "if we could", "if i had",
-             "if i could", "if they had", "if they could", "if there was", "if there were",
-             "if we were", "ideally", "in an ideal world", "in a perfect world"),
+             "'d be lovely", "would love", "'d love", "would like to see", "'d like to see",
+             "ideally", "in an ideal world", "in a perfect world"),
+    "IRREALIS": ("if we had", "if we could", "if i had", "if i could", "if they had",
+                 "if they could", "if she could", "if he could", "if you could", "if you had",
+                 "if there was", "if there were", "if we were", "if you were", "if i was",
+                 "if i were", "if she was", "if he was", "if it were", "even if"),
+    "CONDITIONAL": ("if i get", "if they get", "if he gets", "if she gets", "when i get",
+                    "once i get", "if i find", "if they find", "if he finds", "if she finds",
+                    "when they get", "when he gets", "when she gets"),
     "SENT": (".", "!", "?", "...", "…", "\n", "\n\n", "\n\n\n"),
     "CONTRAST": ("but", "although", "though", "however", "whereas", "yet"),
-    "CLAUSE": (",", ";", ":", "-", "--", "—", "–", "(", ")", '"', "and", "because", "cos",
+    "QUOTE": ('"', "\u201c", "\u201d", ":", ","),
+    "CLAUSE": (";", "-", "--", "—", "–", "(", ")", "and", "because", "cos",
                "'cause", "so", "while", "then", "until", "unless", "which", "who", "when"),
 }
 FILLERS = frozenset({"really", "actually", "always", "even", "ever", "just", "usually", "often",
@@ -122,7 +134,8 @@ class _RuleInfo:
     roles: frozenset[str] | None
     negatable: bool
     negated_code: str | None
-    enabling: bool
+    asserted: bool  # enabling or outcome: wishes, counterfactuals and questions deny it
+    hindering: bool
 
 
 @dataclass(slots=True)
@@ -161,10 +174,12 @@ class _Context:
         self.neg_at = sorted(s for s, _ in found["NEG"] if s not in neg_x)
         self.hedge_at = sorted((s, e) for s, e in found["HEDGE"]
                             if not hedge_x.intersection(range(s, e)))
-        self.wish_at = sorted(found["WISH"])
+        self.wish_at = sorted((s, e, kind.lower()) for kind in ("WISH", "IRREALIS", "CONDITIONAL")
+                              for s, e in found[kind])
         self.sent = sorted(s for s, _ in found["SENT"])
         self.contrast = sorted({*self.sent, *(s for s, _ in found["CONTRAST"])})
-        self.clause = sorted({*self.contrast, *(s for s, _ in found["CLAUSE"])})
+        self.quote = sorted({*self.sent, *(s for s, _ in found["QUOTE"])})
+        self.clause = sorted({*self.contrast, *self.quote, *(s for s, _ in found["CLAUSE"])})
 
     @staticmethod
     def _last_before(positions: list[int], i: int) -> int:
@@ -185,18 +200,18 @@ class _Context:
                 return self.doc[p].text
         return None
 
-    def wish(self, start: int) -> str | None:
-        """The wish or hypothetical cue before the match in its sentence, if any."""
+    def wish(self, start: int) -> tuple[str, str] | None:
+        """(cue, "wish", "irrealis" or "conditional") before the match in its sentence."""
         floor = max(self._last_before(self.contrast, start), start - WISH_REACH - 1)
-        for s, e in reversed(self.wish_at):
+        for s, e, kind in self.wish_at:
             if floor < s < start:
-                return self.doc[s:e].text
+                return self.doc[s:e].text, kind
         return None
 
     def question(self, end: int) -> bool:
-        """Whether the match's sentence is a question (ends with '?', not a tag)."""
+        """Whether the match is in the last clause before a '?' (not a tag question)."""
         n = len(self.doc)
-        stop = self._first_from(self.sent, end, n)
+        stop = self._first_from(self.quote, end, n)
         if stop >= n or self.doc[stop].text != "?":
             return False
         last = self.doc[stop - 1].lower_ if stop > 0 else ""
@@ -257,17 +272,23 @@ class _Anchored:
     matcher: Any
     before: int | None  # most tokens before the anchor token (None: unbounded)
     after: int | None  # most tokens after it
+    stop_before: bool  # no token before the anchor can be a sentence break
+    stop_after: bool
+    required: tuple[tuple[int, frozenset[int]], ...]  # (column, values) every match needs
 
 
 class _TokenPatterns:
     """Token patterns run only on windows around a rare required token (the anchor).
 
-    spaCy's Matcher tries every pattern at every token, which costs about a microsecond
-    per pattern per token. Here each pattern gets an anchor: the required token whose
-    LOWER/LEMMA values are rarest (fewest values, stop words counted as common), and its
-    Matcher runs only on the window around each occurrence of an anchor value that can
-    hold a whole match. Every match contains its anchor, so nothing is lost; a pattern
-    without an anchor runs over the whole doc.
+    spaCy's Matcher walks every token of what it is given, trying every pattern, which
+    costs about a microsecond per token. Here each pattern gets its own Matcher and an
+    anchor: the required token whose LOWER/LEMMA values are rarest (fewest values, stop
+    words counted as common). The Matcher runs only on the window around an occurrence of
+    an anchor value that can hold a whole match (bounded by the pattern's length or, when
+    no token of that side can match . ! ? or a line break, by the sentence), and only when
+    every other required word (and number) of the pattern occurs in that window. Every
+    match contains its anchor, so nothing is lost; a pattern without an anchor runs over
+    the whole doc.
     """
 
     def __init__(self, nlp: Any, codebook: Codebook) -> None:
@@ -275,61 +296,98 @@ class _TokenPatterns:
         from spacy.matcher import Matcher
 
         strings = nlp.vocab.strings
+        self.breaks = frozenset(strings.add(b) for b in CUES["SENT"])
+        break_docs = [nlp.make_doc(b) for b in CUES["SENT"]]
         self.patterns: list[_Anchored] = []
-        self.by_attr: dict[str, dict[int, list[int]]] = {a: {} for a in _ANCHOR_ATTRS}
+        self.by_col: tuple[dict[int, list[int]], ...] = ({}, {})
         self.unanchored: list[int] = []
+
+        def can_break(token: dict[str, Any]) -> bool:
+            spec = {k: v for k, v in token.items() if k != "OP"}
+            if not spec or token.get("OP") == "!":
+                return True
+            probe = Matcher(nlp.vocab)
+            probe.add("probe", [[spec]])
+            return any(probe(d, allow_missing=True) for d in break_docs)
+
         for _code, rule in codebook.rules():
             for pattern in rule.patterns:
                 matcher = Matcher(nlp.vocab)
                 matcher.add(rule.id, [pattern])
-                best: tuple[int, int, str, list[str]] | None = None
+                best: tuple[int, int, int, list[str]] | None = None
+                required: list[tuple[int, frozenset[int]]] = []
                 for k, token in enumerate(pattern):
+                    if token.get("LIKE_NUM") is True and token.get("OP") in (None, "+"):
+                        required.append((2, frozenset({1})))
                     found = _anchor_values(token)
                     if found is None:
                         continue
+                    col = _ANCHOR_ATTRS.index(found[0])
+                    required.append((col, frozenset(strings.add(v) for v in found[1])))
                     cost = sum(_COMMON_COST if v.lower() in STOP_WORDS else 1 for v in found[1])
                     if best is None or cost < best[0]:
-                        best = (cost, k, *found)
+                        best = (cost, k, col, found[1])
                 index = len(self.patterns)
                 if best is None:
-                    self.patterns.append(_Anchored(matcher, None, None))
+                    self.patterns.append(_Anchored(matcher, None, None, False, False, ()))
                     self.unanchored.append(index)
                     continue
-                _cost, k, attr, values = best
+                _cost, k, col, values = best
                 spans = [_token_span(t) for t in pattern]
-                self.patterns.append(_Anchored(matcher, _sum(spans[:k]), _sum(spans[k + 1:])))
+                self.patterns.append(_Anchored(
+                    matcher, _sum(spans[:k]), _sum(spans[k + 1:]),
+                    not any(can_break(t) for t in pattern[:k]),
+                    not any(can_break(t) for t in pattern[k + 1:]), tuple(required)))
                 for v in dict.fromkeys(values):
-                    self.by_attr[attr].setdefault(strings.add(v), []).append(index)
+                    self.by_col[col].setdefault(strings.add(v), []).append(index)
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         """Every match of every token pattern in the doc, as (rule key, start, end)."""
-        from spacy.attrs import LEMMA, LOWER  # lazy
+        from spacy.attrs import LEMMA, LIKE_NUM, LOWER  # lazy
 
         n = len(doc)
         if not n:
             return []
+        arr = doc.to_array([LOWER, LEMMA, LIKE_NUM])
+        cols = [arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()]
         hits: dict[int, list[int]] = {}
-        arr = doc.to_array([LOWER, LEMMA])
-        for col, attr in enumerate(_ANCHOR_ATTRS):
-            table = self.by_attr[attr]
-            if table:
-                for i, v in enumerate(arr[:, col].tolist()):
-                    for index in table.get(v, ()):
+        for col, table in enumerate(self.by_col):
+            for i, v in enumerate(cols[col]):
+                if v in table:
+                    for index in table[v]:
                         hits.setdefault(index, []).append(i)
-        for index in self.unanchored:
-            hits[index] = [-1]
         out: list[tuple[int, int, int]] = []
+        for index in self.unanchored:
+            out.extend(self.patterns[index].matcher(doc))
+        if not hits:
+            return out
+        breaks = [i for i, v in enumerate(cols[0]) if v in self.breaks]
         for index, positions in hits.items():
             pat = self.patterns[index]
             windows: list[list[int]] = []
             for i in positions:
-                lo = 0 if pat.before is None or i < 0 else max(0, i - pat.before)
-                hi = n if pat.after is None or i < 0 else min(n, i + pat.after + 1)
+                if pat.before is not None:
+                    lo = max(0, i - pat.before)
+                elif pat.stop_before:
+                    k = bisect_left(breaks, i)
+                    lo = breaks[k - 1] + 1 if k else 0
+                else:
+                    lo = 0
+                if pat.after is not None:
+                    hi = min(n, i + pat.after + 1)
+                elif pat.stop_after:
+                    k = bisect_left(breaks, i + 1)
+                    hi = breaks[k] if k < len(breaks) else n
+                else:
+                    hi = n
                 if windows and lo <= windows[-1][1]:
                     windows[-1][1] = max(windows[-1][1], hi)
                 else:
                     windows.append([lo, hi])
             for lo, hi in windows:
+                if not all(any(v in values for v in cols[col][lo:hi])
+                           for col, values in pat.required):
+                    continue
                 target = doc if (lo, hi) == (0, n) else doc[lo:hi]
                 out.extend((key, lo + s, lo + e) for key, s, e in pat.matcher(target))
         return out
@@ -364,7 +422,9 @@ class RuleAssistant:
                 id=rule_id, code=code_id, kind=_KINDS[rule.kinds()[0]],
                 roles=frozenset(rule.roles) or None, negatable=rule.negatable,
                 negated_code=rule.negated_code,
-                enabling=by_id[code_id].direction == "enabling")
+                asserted=(by_id[code_id].direction == "enabling"
+                          or by_id[code_id].realist_role == "outcome"),
+                hindering=by_id[code_id].direction == "hindering")
         self._ancestors = {c.id: frozenset(codebook.ancestors(c.id)) for c in codebook.codes}
         self._position = {c.id: c.position for c in codebook.codes}
         self._matcher = _TokenPatterns(nlp, codebook)
@@ -456,15 +516,20 @@ class RuleAssistant:
             if code is None:
                 m.dropped = "negated"
         else:
-            m.wish = wish = ctx.wish(m.start)
-            if wish and info.enabling:
-                code = info.negated_code
-                if code is None:
-                    m.dropped = "hypothetical"
-            elif wish:
-                m.hedge = wish
+            found = ctx.wish(m.start)
+            if found:
+                m.wish, kind = found
+                if kind == "conditional":
+                    if info.asserted:
+                        code, m.dropped = None, "hypothetical"
+                elif info.asserted or (info.hindering and kind == "irrealis"):
+                    code = info.negated_code
+                    if code is None:
+                        m.dropped = "hypothetical"
+                else:
+                    m.hedge = m.wish
         if code is not None and ctx.question(m.end):
-            if code == info.code and info.enabling:
+            if code == info.code and info.asserted:
                 code, m.dropped = None, "question"
             else:
                 m.hedge = m.hedge or "question"

@@ -25,6 +25,10 @@ def format_sheet(ws: "Worksheet", frame: "pd.DataFrame", *, colour_scale: bool =
 
     if ws.max_row < 1:
         return
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:  # transcript text that opens with "=" is text, never a formula
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)

@@ -1,0 +1,552 @@
+"""REFI-QDA project import (.qdpx) from NVivo, ATLAS.ti, MAXQDA, QualCoder and qualcode.
+
+Text sources become documents, the CodeBook is merged into the project codebook (codes
+already there, by GUID or id, are kept as they are), and every coded PlainTextSelection
+becomes an accepted human coding by its creating user.
+
+Offsets never move: the source text is stored exactly as it comes (so a selection keeps
+its characters) and segments are spans inside it. They are, in order of preference, the
+selections a ``Role: ...`` case references (how qualcode exports its segments), the
+speaker turns :func:`qualcode.ingest.text.parse_text` finds (``Label: text`` lines), or
+the paragraphs (non-blank lines). A coding is attached to the segment holding its first
+character (or the next segment it overlaps) and keeps its exact span, even across
+segments. The text keeps whatever speaker labels the other program had: the report
+lists any label that is not a role name, since it may be a person's name.
+
+Everything is read and checked before anything is written: a malformed file, a selection
+outside its text or a reference to an unknown code raises InvalidInput naming the file
+and line, and nothing is imported. Documents, segments and codings are then written in
+one transaction, after the merged codebook is saved (only a database failure between the
+two could leave the new codebook version alone). PDF, picture, audio and video sources
+are skipped with a note. A document already in the project under the same name with the
+same text (line endings aside) is reused, so codings done elsewhere on qualcode's own
+export come back onto the original segments; one with a different text is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+from lxml import etree
+from sqlalchemy import insert, select
+
+from qualcode.codebook import Codebook, validate
+from qualcode.codebook_io import code_guid, codebook_from_project
+from qualcode.errors import InvalidCodebook, InvalidInput, InvalidTranscript
+from qualcode.ingest.roles import ROLE_DISPLAY, RoleMap
+from qualcode.ingest.segment import speaker_tags
+from qualcode.ingest.text import parse_text
+from qualcode.store.repo import Store, now
+from qualcode.store.schema import coding_events, codings, documents, segment_reviews, segments, speakers
+
+DOCUMENT_VARIABLES = ("site", "wave", "date", "participant")
+SITE_CASE_PREFIX = "Site: "
+ROLE_CASE_PREFIX = "Role: "
+STATUS_MARK = "qualcode coding:"  # opens a selection Description written by qualcode's export
+MACHINE_NAMES = ("rules", "classifier")
+_STATUS_RE = re.compile(r"\bstatus=(\w+)")
+_ROLE_NAMES = {**{r: r for r in ROLE_DISPLAY}, **{v.casefold(): k for k, v in ROLE_DISPLAY.items()}}
+_NON_TEXT = {"PDFSource": "PDF", "PictureSource": "picture", "AudioSource": "audio", "VideoSource": "video"}
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did."""
+
+    file: str
+    documents_added: list[str] = field(default_factory=list)
+    documents_matched: list[str] = field(default_factory=list)  # already in the project, same text
+    codes_added: list[str] = field(default_factory=list)
+    codebook_version: int | None = None
+    codings: int = 0
+    codings_already_there: int = 0
+    coders: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Seg:
+    start: int
+    end: int
+    role: str
+    label: str | None = None
+    turn: int = 0
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+@dataclass(slots=True)
+class _Coding:
+    start: int
+    end: int
+    code: str  # code id in the imported codebook
+    coder: str
+    at: str
+    line: int | None
+
+
+@dataclass(slots=True)
+class _Doc:
+    name: str
+    text: str
+    line: int | None
+    values: dict[str, str]
+    codings: list[_Coding]
+    segs: list[_Seg] = field(default_factory=list)
+    existing_id: int | None = None
+    unit: str = "paragraph"
+
+
+def _local(el: Any) -> str:
+    return etree.QName(el.tag).localname if isinstance(el.tag, str) else ""
+
+
+def _kids(el: etree._Element, name: str) -> Iterator[etree._Element]:
+    return (c for c in el if _local(c) == name)
+
+
+def _guid(value: str | None) -> str:
+    return (value or "").strip().strip("{}").lower()
+
+
+class _Reader:
+    """The archive, its .qde and everything parsed from it, before any write."""
+
+    def __init__(self, path: Path, zf: zipfile.ZipFile, coder_default: str, roles: RoleMap) -> None:
+        self.path, self.zf, self.coder_default, self.roles = path, zf, coder_default, roles
+        self.default_roles = RoleMap.load(None)
+        self.notes: list[str] = []
+        self.skipped: Counter[str] = Counter()
+        self.members = {n.lower(): n for n in self.zf.namelist() if not n.endswith("/")}
+        qde = sorted((n for n in self.members.values() if n.lower().endswith(".qde")),
+                     key=lambda n: (n.count("/"), n.lower() != "project.qde", n))
+        if not qde:
+            raise InvalidInput("the .qdpx archive holds no .qde project file", file=path)
+        self.where = f"{path}!{qde[0]}"
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        try:
+            self.root = etree.fromstring(self.zf.read(qde[0]), parser)
+        except etree.XMLSyntaxError as exc:
+            line = exc.position[0] if exc.position else exc.lineno
+            raise InvalidInput(f"malformed XML: {exc.msg}", file=self.where, line=line) from exc
+        if _local(self.root) != "Project":
+            raise InvalidInput(f"expected a <Project> root element, found <{_local(self.root)}>",
+                               file=self.where, line=self.root.sourceline)
+        self.atlas = "atlas" in (self.root.get("origin") or "").lower()
+
+    def fail(self, message: str, el: etree._Element | None) -> InvalidInput:
+        return InvalidInput(message, file=self.where, line=el.sourceline if el is not None else None)
+
+    def section(self, name: str) -> list[etree._Element]:
+        return [c for s in _kids(self.root, name) for c in s if isinstance(c.tag, str)]
+
+    # -- users, variables, cases -------------------------------------------------------
+    def users(self) -> dict[str, str]:
+        out = {}
+        for u in self.section("Users"):
+            name = (u.get("name") or u.get("id") or "").strip() or self.coder_default
+            out[_guid(u.get("guid"))] = f"{name} (imported)" if name in MACHINE_NAMES else name
+        return out
+
+    def value(self, vv: etree._Element, variables: dict[str, str]) -> tuple[str, str] | None:
+        ref = next(_kids(vv, "VariableRef"), None)
+        name = variables.get(_guid(ref.get("targetGUID")) if ref is not None else "")
+        vals = [c for c in vv if _local(c).endswith("Value")]
+        if name is None or not vals:
+            self.notes.append(f"line {vv.sourceline}: a variable value with no known variable, skipped")
+            return None
+        return name, (vals[0].text or "").strip()
+
+    def cases(self, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]], set[str]]:
+        """Roles of segment selections, variable values by source GUID, and case GUIDs."""
+        sel_roles: dict[str, str] = {}
+        by_source: dict[str, dict[str, str]] = {}
+        guids: set[str] = set()
+        for case in self.section("Cases"):
+            guids.add(_guid(case.get("guid")))
+            name = (case.get("name") or "").strip()
+            refs = [_guid(r.get("targetGUID")) for r in _kids(case, "SourceRef")]
+            values = dict(v for v in (self.value(vv, variables) for vv in _kids(case, "VariableValue")) if v)
+            if name.startswith(ROLE_CASE_PREFIX):
+                role = _ROLE_NAMES.get(name[len(ROLE_CASE_PREFIX):].strip().casefold())
+                for ref in _kids(case, "SelectionRef"):
+                    if role:
+                        sel_roles[_guid(ref.get("targetGUID"))] = role
+            if name.startswith(SITE_CASE_PREFIX):
+                values.setdefault("site", name[len(SITE_CASE_PREFIX):].strip())
+            for ref in refs:  # case values go to the sources it holds; the source's own win
+                for k, v in values.items():
+                    by_source.setdefault(ref, {}).setdefault(k, v)
+        return sel_roles, by_source, guids
+
+    # -- sources -------------------------------------------------------------------------
+    def read_member(self, ref: str, el: etree._Element) -> str:
+        """The text a plainTextPath names: in the archive, else beside it on disk."""
+        rel = re.sub(r"^(internal|relative|absolute|file):/*", "", ref.strip(), flags=re.I).replace("\\", "/")
+        for cand in (rel, f"sources/{rel}", f"{self.root.get('basePath', '').strip('/')}/{rel}"):
+            member = self.members.get(cand.lower().lstrip("/"))
+            if member:
+                return self.decode(self.zf.read(member), el)
+        base = PurePosixPath(rel).name.lower()
+        found = [m for k, m in self.members.items() if PurePosixPath(k).name == base]
+        if len(found) == 1:
+            return self.decode(self.zf.read(found[0]), el)
+        if not ref.lower().startswith("internal:"):
+            folder = Path(self.root.get("basePath") or ".")
+            folder = folder if folder.is_absolute() else self.path.parent / folder
+            for disk in (folder / rel, self.path.parent / rel, Path("/" + rel)):
+                if disk.is_file():
+                    self.notes.append(f"read {ref} from {disk}, outside the archive")
+                    return self.decode(disk.read_bytes(), el)
+        raise self.fail(f"the source file {ref!r} is not in the archive", el)
+
+    def decode(self, data: bytes, el: etree._Element) -> str:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise self.fail(f"the source text is not UTF-8 (byte {exc.start})", el) from exc
+        # ATLAS.ti counts a Windows line end as one character (QualCoder's import does the same)
+        return text.replace("\r\n", "\n") if self.atlas else text
+
+    def sources(self, variables: dict[str, str], users: dict[str, str],
+                case_values: dict[str, dict[str, str]]) -> list[tuple[_Doc, dict[str, tuple[int, int]]]]:
+        """(document, its uncoded selections by GUID) for every text source."""
+        out = []
+        for src in self.section("Sources"):
+            kind = _local(src)
+            name = (src.get("name") or "").strip() or _guid(src.get("guid"))
+            if kind in _NON_TEXT:
+                self.notes.append(f"skipped the {_NON_TEXT[kind]} source {name!r}: only text sources are imported")
+                continue
+            if kind != "TextSource":
+                continue
+            content = next(_kids(src, "PlainTextContent"), None)
+            if content is not None:
+                text = content.text or ""
+            elif src.get("plainTextPath"):
+                text = self.read_member(src.get("plainTextPath", ""), src)
+            else:
+                self.notes.append(f"skipped the text source {name!r}: it has no plain text")
+                continue
+            guid = _guid(src.get("guid"))
+            values = dict(v for v in (self.value(vv, variables) for vv in _kids(src, "VariableValue")) if v)
+            for k, v in case_values.get(guid, {}).items():
+                values.setdefault(k, v)
+            doc = _Doc(name=name, text=text, line=src.sourceline, values=values, codings=[])
+            bare: dict[str, tuple[int, int]] = {}
+            if any(True for _ in _kids(src, "Coding")):
+                self.notes.append(f"{name}: codings of the whole source skipped (only selections are imported)")
+            for sel in _kids(src, "PlainTextSelection"):
+                self.selection(doc, sel, users, bare)
+            out.append((doc, bare))
+        return out
+
+    def selection(self, doc: _Doc, sel: etree._Element, users: dict[str, str],
+                  bare: dict[str, tuple[int, int]]) -> None:
+        try:
+            start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+        except ValueError:
+            raise self.fail("a PlainTextSelection needs whole-number startPosition and endPosition", sel) from None
+        if not 0 <= start <= end <= len(doc.text):
+            raise self.fail(f"selection {start}-{end} is outside the text of {doc.name!r} "
+                            f"({len(doc.text)} characters)", sel)
+        found = list(_kids(sel, "Coding"))
+        if not found:
+            bare[_guid(sel.get("guid"))] = (start, end)
+            return
+        desc = next(_kids(sel, "Description"), None)
+        status = _STATUS_RE.search(desc.text or "") if desc is not None and (desc.text or "").startswith(STATUS_MARK) else None
+        if status and status.group(1) != "accepted":
+            self.skipped[f"codings with status {status.group(1)} (qualcode's own marking)"] += len(found)
+            return
+        if start == end:
+            self.skipped["codings of empty selections"] += len(found)
+            return
+        for c in found:
+            ref = next(_kids(c, "CodeRef"), None)
+            if ref is None:
+                raise self.fail("a <Coding> has no <CodeRef>", c)
+            user = _guid(c.get("creatingUser") or sel.get("creatingUser") or sel.get("modifyingUser"))
+            at = c.get("creationDateTime") or sel.get("creationDateTime") or ""
+            doc.codings.append(_Coding(start, end, _guid(ref.get("targetGUID")), users.get(user, self.coder_default),
+                                       at, c.sourceline))
+
+
+# -- segments -----------------------------------------------------------------------------
+def _turn_segments(text: str, name: str, roles: RoleMap) -> list[_Seg] | None:
+    """Speaker turns as spans of the text as it is, or None when it has no ``Label:`` turns."""
+    try:
+        turns = parse_text(text, file=name).turns
+    except InvalidTranscript:
+        return None
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    # lines before the first turn (a title, notes, a header block) are paragraphs of their own
+    out = _paragraph_segments(text[:starts[turns[0].line - 1]])
+    for i, turn in enumerate(turns, start=len(out)):
+        at, first, last = turn.line - 1, None, 0
+        for piece in turn.text.split("\n"):  # each piece is the tail of one line
+            while at < len(lines) and not lines[at].rstrip().endswith(piece):
+                at += 1
+            if at >= len(lines):
+                return None
+            last = starts[at] + len(lines[at].rstrip())
+            first = last - len(piece) if first is None else first
+            at += 1
+        label = turn.label or "(no label)"
+        out.append(_Seg(first or 0, last, roles.resolve(label, document=name), label, i, turn.start_ms, turn.end_ms))
+    return out
+
+
+def _role_of(doc: _Doc, label: str) -> str:
+    return next(s.role for s in doc.segs if s.label == label)
+
+
+def _is_role_tag(label: str) -> bool:
+    """A tag like qualcode writes ("IPS client 2", "Unknown role"), not a name."""
+    return re.sub(r"\s+\d+$", "", label.strip()).casefold() in _ROLE_NAMES
+
+
+def _paragraph_segments(text: str) -> list[_Seg]:
+    return [_Seg(m.start(), m.end(), "unknown", None, i) for i, m in enumerate(re.finditer(r"\S(?:[^\n]*\S)?", text))]
+
+
+def _build_segments(doc: _Doc, bare: dict[str, tuple[int, int]], sel_roles: dict[str, str], roles: RoleMap) -> None:
+    turns = _turn_segments(doc.text, doc.name, roles)
+    marked = sorted((span[0], span[1], sel_roles[g]) for g, span in bare.items() if g in sel_roles)
+    if marked and all(a[1] <= b[0] and a[0] < a[1] for a, b in zip(marked, marked[1:])) and marked[-1][0] < marked[-1][1]:
+        tstarts = [t.start for t in turns or []]
+        doc.segs = []
+        for a, b, role in marked:
+            t = turns[bisect_right(tstarts, a) - 1] if turns and bisect_right(tstarts, a) else None
+            doc.segs.append(_Seg(a, b, role, t.label if t else None, t.turn if t else len(doc.segs),
+                                 t.start_ms if t else None, t.end_ms if t else None))
+        doc.unit = "turn"
+    elif turns:
+        doc.segs, doc.unit = turns, "turn"
+    else:
+        doc.segs = _paragraph_segments(doc.text)
+
+
+def _segment_for(starts: list[int], ends: list[int], start: int, end: int) -> int:
+    """Index of the segment holding ``start``, else the next one, else the last before it."""
+    i = bisect_right(starts, start) - 1
+    if i >= 0 and start < ends[i]:
+        return i
+    return i + 1 if i + 1 < len(starts) else max(i, 0)
+
+
+def _crlf_mapper(text: str):  # noqa: ANN202
+    """Offsets in ``text`` -> offsets in the same text with CRLF turned into LF."""
+    crs = [m.start() for m in re.finditer("\r\n", text)]
+    return lambda p: p - bisect_left(crs, p)
+
+
+# -- codebook -----------------------------------------------------------------------------
+def _codebook(reader: _Reader, store: Store, case_guids: set[str]) -> tuple[Codebook | None, dict[str, str], list[str]]:
+    """The merged codebook, imported code GUID -> project code id, and the codes added."""
+    project = store.codebook() if store.codebook_version() is not None else None
+    if next(_kids(reader.root, "CodeBook"), None) is None:
+        return project, {}, []
+    try:
+        imported, guid_ids = codebook_from_project(reader.root, reader.where, reader.path.stem)
+    except InvalidCodebook as exc:
+        raise InvalidInput(exc.message, file=exc.file, line=exc.line, code=exc.code) from exc
+    dropped = {cid for g, cid in guid_ids.items() if _guid(g) in case_guids}  # NVivo lists cases as codes too
+    if dropped:
+        reader.notes.append(f"{len(dropped)} code(s) that are cases skipped")
+    index = imported.by_id
+    def kept_parent(cid: str | None) -> str | None:
+        while cid in dropped:
+            cid = index[cid].parent
+        return cid
+    codes = [replace(c, parent=kept_parent(c.parent)) for c in imported.codes if c.id not in dropped]
+    to_project: dict[str, str] = {}
+    by_guid = {code_guid(c.id): c.id for c in project.codes} if project else {}
+    have = {c.id for c in project.codes} if project else set()
+    for g, cid in guid_ids.items():
+        if cid not in dropped:
+            to_project[cid] = by_guid.get(_guid(g), cid)
+    added = [c for c in codes if c.id not in have and to_project.get(c.id, c.id) not in have]
+    base = project.codes if project else []
+    merged_codes = [*base, *(replace(c, parent=to_project.get(c.parent, c.parent) if c.parent else None,
+                                     position=len(base) + i) for i, c in enumerate(added))]
+    merged = Codebook(name=project.name if project else imported.name,
+                      version=project.version if project else imported.version,
+                      description=project.description if project else imported.description,
+                      codes=merged_codes, source=reader.where)
+    if merged.codes:
+        problems = validate(merged, compile_patterns=any(c.rules for c in added))
+        if problems:
+            p = problems[0]
+            raise InvalidInput(f"the merged codebook is not valid: {p.message}", file=reader.where, code=p.code)
+    ids = {_guid(g): to_project[cid] for g, cid in guid_ids.items() if cid in to_project}
+    return (merged if merged.codes else None), ids, [c.id for c in added]
+
+
+# -- the import -----------------------------------------------------------------------------
+def import_qdpx(store: Store, path: str | Path, *, coder_default: str = "imported",
+                roles: str | Path | None = None) -> ImportReport:
+    """Import a REFI-QDA project: documents, codebook (merged) and codings; all or nothing.
+
+    ``coder_default`` names the coder of codings whose creating user is unknown; ``roles``
+    is an optional roles.yaml for speaker labels in the texts.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput("no such file", file=p)
+    role_map = RoleMap.load(Path(roles) if roles else None)
+    report = ImportReport(file=str(p))
+    try:
+        zf = zipfile.ZipFile(p)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput(f"not a readable .qdpx (zip) archive: {exc}", file=p) from exc
+    with zf:
+        reader = _Reader(p, zf, coder_default, role_map)
+        variables = {_guid(v.get("guid")): (v.get("name") or "").strip() for v in reader.section("Variables")}
+        users = reader.users()
+        sel_roles, case_values, case_guids = reader.cases(variables)
+        found = reader.sources(variables, users, case_values)
+    merged, code_ids, report.codes_added = _codebook(reader, store, case_guids)
+
+    docs: list[_Doc] = []
+    names: set[str] = set()
+    for doc, bare in found:
+        base, n = doc.name, 2
+        while doc.name in names:
+            doc.name, n = f"{base} ({n})", n + 1
+        if doc.name != base:
+            reader.notes.append(f"a second source named {base!r} imported as {doc.name!r}")
+        names.add(doc.name)
+        for c in doc.codings:
+            if c.code not in code_ids and c.code not in case_guids:
+                raise InvalidInput(f"a coding refers to code {c.code!r}, which is not in the codebook",
+                                   file=reader.where, line=c.line)
+            reader.skipped["codings of cases (case membership)"] += c.code not in code_ids
+            c.code = code_ids.get(c.code, "")
+        doc.codings = [c for c in doc.codings if c.code]
+        existing = store.document_by_name(doc.name)
+        if existing is not None:
+            same = existing["text"] == doc.text
+            if not same and existing["text"] == doc.text.replace("\r\n", "\n"):
+                to_lf = _crlf_mapper(doc.text)
+                for c in doc.codings:
+                    c.start, c.end = to_lf(c.start), to_lf(c.end)
+                same = True
+            if not same:
+                raise InvalidInput(f"the project already has a document named {doc.name!r} with a different text",
+                                   file=reader.where, line=doc.line)
+            doc.existing_id = existing["id"]
+            if doc.codings and not store.segment_rows(all_roles=True, document_ids=[existing["id"]]):
+                raise InvalidInput(f"the project's document {doc.name!r} has no segments to code",
+                                   file=reader.where, line=doc.line)
+        else:
+            _build_segments(doc, bare, sel_roles, reader.roles)
+            if not doc.segs:
+                reader.notes.append(f"skipped the text source {doc.name!r}: its text is empty")
+                continue
+            odd = sorted({s.label for s in doc.segs if s.label and not _is_role_tag(s.label)
+                          and reader.default_roles.resolve(s.label) == "unknown"})
+            if odd:
+                reader.notes.append(f"{doc.name}: the text keeps these speaker labels as written (they may be "
+                                    f"names; roles: {', '.join(f'{x}={_role_of(doc, x)}' for x in odd)})")
+        docs.append(doc)
+
+    if merged is not None:
+        report.codebook_version = store.save_codebook(merged)
+    _write(store, docs, report, reader.where)
+    report.notes = reader.notes + [f"{n} {what} skipped" for what, n in reader.skipped.items() if n]
+    return report
+
+
+def _write(store: Store, docs: list[_Doc], report: ImportReport, where: str) -> None:
+    """Documents, segments, speakers and codings in one transaction."""
+    code_rows = store.code_row_ids(include_retired=True)
+    stamp = now()
+    coders: set[str] = set()
+    with store.write() as conn:
+        for doc in docs:
+            if doc.existing_id is None:
+                doc_id = _insert_document(conn, doc, where, stamp)
+                report.documents_added.append(doc.name)
+            else:
+                doc_id = doc.existing_id
+                report.documents_matched.append(doc.name)
+            rows = conn.execute(select(segments.c.id, segments.c.start_char, segments.c.end_char, segments.c.role)
+                                .where(segments.c.document_id == doc_id).order_by(segments.c.start_char)).all()
+            starts, ends = [r.start_char for r in rows], [r.end_char for r in rows]
+            span = {r.id: (r.start_char, r.end_char) for r in rows}
+            have = {(r.segment_id, r.code_id, r.decided_by, *((r.start_char, r.end_char) if r.start_char is not None
+                                                              else span[r.segment_id]))
+                    for r in conn.execute(select(codings).where(codings.c.segment_id.in_(list(span))))}
+            for c in doc.codings:
+                seg_id = rows[_segment_for(starts, ends, c.start, c.end)].id
+                key = (seg_id, code_rows[c.code], c.coder, c.start, c.end)
+                if key in have:
+                    report.codings_already_there += 1
+                    continue
+                have.add(key)
+                whole = span[seg_id] == (c.start, c.end)  # a whole segment is stored without a span
+                coding_id = conn.execute(insert(codings).values(
+                    segment_id=seg_id, code_id=code_rows[c.code], source="human", coder=c.coder, confidence=None,
+                    status="accepted", provenance={"import": "qdpx", "file": Path(report.file).name},
+                    start_char=None if whole else c.start, end_char=None if whole else c.end, decided_by=c.coder,
+                    created_at=_timestamp(c.at, stamp),
+                    updated_at=None)).inserted_primary_key[0]
+                conn.execute(insert(coding_events).values(coding_id=coding_id, action="import", status_before=None,
+                                                          status_after="accepted", coder=c.coder, at=stamp,
+                                                          note=f"imported from {Path(report.file).name}"))
+                report.codings += 1
+                coders.add(c.coder)
+            # each coder has coded every eligible segment of the documents they coded here
+            for coder in sorted({c.coder for c in doc.codings}):
+                done = {r[0] for r in conn.execute(select(segment_reviews.c.segment_id).where(
+                    segment_reviews.c.coder == coder, segment_reviews.c.segment_id.in_([r.id for r in rows])))}
+                todo = [{"segment_id": r.id, "coder": coder, "at": stamp} for r in rows
+                        if r.role != "interviewer" and r.id not in done]
+                if todo:
+                    conn.execute(insert(segment_reviews), todo)
+    report.coders = sorted(coders)
+
+
+def _timestamp(value: str, default: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return default
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
+
+
+def _insert_document(conn: Any, doc: _Doc, where: str, stamp: str) -> int:
+    values = {k.strip(): v for k, v in doc.values.items()}
+    cols = {k: next((v for name, v in values.items() if name.casefold() == k), None) for k in DOCUMENT_VARIABLES}
+    attributes = {k: v for k, v in values.items() if k.casefold() not in DOCUMENT_VARIABLES}
+    doc_id = conn.execute(insert(documents).values(
+        name=doc.name, source_path=where, format="qdpx", encoding="utf-8",
+        content_hash=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(), attributes=attributes, unit=doc.unit,
+        text=doc.text, word_count=sum(len(doc.text[s.start:s.end].split()) for s in doc.segs), ingested_at=stamp,
+        **cols)).inserted_primary_key[0]
+    labels = [s.label for s in doc.segs if s.label]
+    seg_roles = [s.role for s in doc.segs if s.label]
+    tags = speaker_tags(labels, seg_roles, ROLE_DISPLAY)
+    speaker_ids: dict[str, int] = {}
+    for label in dict.fromkeys(labels):
+        turns = {s.turn for s in doc.segs if s.label == label}
+        role = next(s.role for s in doc.segs if s.label == label)
+        speaker_ids[label] = conn.execute(insert(speakers).values(
+            document_id=doc_id, label=label, role=role, tag=tags[label], n_turns=len(turns))).inserted_primary_key[0]
+    conn.execute(insert(segments), [
+        {"document_id": doc_id, "seq": i, "turn_index": s.turn, "speaker_id": speaker_ids.get(s.label or ""),
+         "role": s.role, "start_char": s.start, "end_char": s.end, "text": doc.text[s.start:s.end],
+         "start_ms": s.start_ms, "end_ms": s.end_ms} for i, s in enumerate(doc.segs)])
+    return doc_id
