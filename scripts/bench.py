@@ -166,7 +166,6 @@ class Bench:
         if words and row.get("seconds"):
             row["words"] = words
             row["words_per_s"] = words / row["seconds"]
-        if words and row.get("seconds"):
             row["s_per_mword"] = row["seconds"] / (words / 1e6)
         row["note"] = note
         row.update(extra)
@@ -210,6 +209,10 @@ class Bench:
             r = self.run(name, [QUALCODE, "--project", db, "ingest", corpus, "--unit", unit])
             r.extra["init_seconds"] = init.wall
             r.extra["db_mb"] = sum(p.stat().st_size for p in d.iterdir()) / 2**20
+            last = Path(r.log).read_text(errors="replace").strip().splitlines()[-1]
+            r.extra["summary"] = last  # "250 files: 250 ingested"
+            if not re.match(r"\d+ files: \d+ ingested$", last):
+                raise RuntimeError(f"{name}: not every file was ingested: {last} (see {r.log})")
         finally:
             shutil.rmtree(d, ignore_errors=True)
         return r
@@ -341,9 +344,11 @@ def ingest(b: Bench) -> None:
 
     label = f"{a.n} x {a.words} words"
     turn = b.add_row("ingest", f"qualcode ingest --unit turn ({label})", runs=runs["turn"], words=words,
-                     note=f"init not timed ({median([r.extra['init_seconds'] for r in runs['turn']]):.2f} s); "
+                     note=f"{runs['turn'][-1].extra['summary']}; init not timed "
+                          f"({median([r.extra['init_seconds'] for r in runs['turn']]):.2f} s); "
                           f"db {runs['turn'][-1].extra['db_mb']:.0f} MB")
-    sent = b.add_row("ingest", f"qualcode ingest --unit sentence ({label})", runs=runs["sentence"], words=words)
+    sent = b.add_row("ingest", f"qualcode ingest --unit sentence ({label})", runs=runs["sentence"], words=words,
+                     note=f"db {runs['sentence'][-1].extra['db_mb']:.0f} MB")
     tok_pass = median([r.extra["tokenize_seconds"] for r in runs["tok"]])
     b.add_row("ingest", "spaCy blank('en') nlp.pipe, tokenizer pass only", seconds=tok_pass, words=words,
               note=f"{runs['tok'][-1].extra['tokens']:,} tokens; whole process incl. import and reading: "

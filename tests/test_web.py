@@ -94,7 +94,7 @@ def test_anonymous_visitors_choose_a_name_and_cannot_write(app, project) -> None
     assert first.status_code == 302 and first.location.startswith("/coder?next=")
     token = csrf(client)
     cid = project[1]["codings"]["co_location"]
-    refused = client.post(f"/documents/1/codings/{cid}", data={"action": "accept", "csrf_token": token})
+    refused = client.post(f"/documents/1/codings/{cid}", data={"decision": "accept", "csrf_token": token})
     assert refused.status_code == 403 and "choose a coder name" in refused.text
     as_json = client.post("/undo", headers={"X-CSRF-Token": token, "Accept": "application/json"})
     assert as_json.status_code == 403 and as_json.json["redirect"].startswith("/coder")
@@ -125,7 +125,7 @@ def test_documents_page_counts_and_filters(app, project) -> None:  # noqa: ANN00
     doc = project[1]["docs"]["site_a_es.txt"]
     for code in ("co_location", "team_exclusion"):
         cid = project[1]["codings"][code]
-        assert client.post(f"/documents/{doc}/codings/{cid}", data={"action": "accept", "csrf_token": token}).status_code == 302
+        assert client.post(f"/documents/{doc}/codings/{cid}", data={"decision": "accept", "csrf_token": token}).status_code == 302
     assert names(client.get("/?status=reviewed").text) == ["site_a_es.txt"]
     assert names(client.get("/?status=open").text) == ["site_a_client.txt"]
     assert names(client.get("/?status=untouched&site=Site+A").text) == ["site_a_client.txt"]
@@ -158,9 +158,9 @@ def test_accept_reject_add_undo_change_the_database(app, project) -> None:  # no
     token = login(client)
     doc = info["docs"]["site_a_es.txt"]
     co, te = info["codings"]["co_location"], info["codings"]["team_exclusion"]
-    resp = client.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", "csrf_token": token})
+    resp = client.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", "csrf_token": token})
     assert resp.status_code == 302 and resp.location == f"/documents/{doc}#c-{co}"
-    resp = client.post(f"/documents/{doc}/codings/{te}", data={"action": "reject"},
+    resp = client.post(f"/documents/{doc}/codings/{te}", data={"decision": "reject"},
                        headers={"X-CSRF-Token": token, "Accept": "application/json"})
     assert resp.json == {"coding_id": te, "previous_id": te, "status": "rejected"}
     assert {r["code"]: (r["status"], r["decided_by"]) for r in rows(path)} == {
@@ -200,10 +200,10 @@ def test_second_coder_decides_independently(app, project) -> None:  # noqa: ANN0
     alice, bob = app.test_client(), app.test_client()
     ta, tb = login(alice, "alice"), login(bob, "bob")
     doc, co = info["docs"]["site_a_es.txt"], info["codings"]["co_location"]
-    alice.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", "csrf_token": ta})
+    alice.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", "csrf_token": ta})
     page = bob.get(f"/documents/{doc}").text
     assert f'id="c-{co}" data-coding="{co}" data-state="suggested"' in page  # alice's decision is not bob's
-    res = bob.post(f"/documents/{doc}/codings/{co}", data={"action": "reject"},
+    res = bob.post(f"/documents/{doc}/codings/{co}", data={"decision": "reject"},
                    headers={"X-CSRF-Token": tb, "Accept": "application/json"}).json
     assert res["previous_id"] == co and res["coding_id"] != co and res["status"] == "rejected"
     mine = {r["decided_by"]: r["status"] for r in rows(path) if r["code"] == "co_location"}
@@ -230,7 +230,7 @@ def test_library_errors_are_400_with_the_message(app, project) -> None:  # noqa:
     resp = client.post(f"/documents/{interviewer['document_id']}/segments/{interviewer['segment_id']}/codes",
                        data={"code": "job_start", "csrf_token": token})
     assert resp.status_code == 400 and "interviewer turns are not coded" in resp.text
-    resp = client.post(f"/documents/{doc}/codings/999999", data={"action": "accept", "csrf_token": token},
+    resp = client.post(f"/documents/{doc}/codings/999999", data={"decision": "accept", "csrf_token": token},
                        headers={"Accept": "application/json"})
     assert resp.status_code == 400 and "unknown coding 999999" in resp.json["error"]
     assert rows(path, source="human") == []
@@ -242,12 +242,12 @@ def test_csrf_missing_or_wrong_is_refused(app, project) -> None:  # noqa: ANN001
     login(client)
     doc, co = info["docs"]["site_a_es.txt"], info["codings"]["co_location"]
     for extra in ({}, {"csrf_token": "wrong"}):
-        resp = client.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", **extra})
+        resp = client.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", **extra})
         assert resp.status_code == 400 and "security token" in resp.text
     resp = client.post("/undo", headers={"X-CSRF-Token": "wrong", "Accept": "application/json"})
     assert resp.status_code == 400
     other = app.test_client()  # a token from another session is wrong here
-    resp = client.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", "csrf_token": csrf(other)})
+    resp = client.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", "csrf_token": csrf(other)})
     assert resp.status_code == 400
     assert app.test_client().post("/coder", data={"name": "mallory"}).status_code == 400
     assert {r["status"] for r in rows(path)} == {"suggested"}
@@ -316,7 +316,7 @@ def test_queue_codebook_matrix_and_quotes(app, project) -> None:  # noqa: ANN001
     assert linked and set(map(int, linked)) == eligible
     assert f'href="/documents/{info["docs"]["site_a_es.txt"]}#seg-{info["es"]["segment_id"]}"' in queue
     doc, co = info["docs"]["site_a_es.txt"], info["codings"]["co_location"]
-    client.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", "csrf_token": token})
+    client.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", "csrf_token": token})
     assert str(info["es"]["segment_id"]) not in re.findall(r'<li data-segment="(\d+)">', client.get("/queue").text)
     book = client.get("/codebook").text
     assert "The ES works on site with the team." in book and "Home working because of Covid" in book
@@ -342,7 +342,7 @@ def test_the_app_works_on_each_backend(backend_url: str, tiny_codebook, transcri
     token = login(client, "carol")
     doc, co = info["docs"]["site_a_es.txt"], info["codings"]["co_location"]
     assert "three days a week" in client.get(f"/documents/{doc}").text
-    assert client.post(f"/documents/{doc}/codings/{co}", data={"action": "accept", "csrf_token": token}).status_code == 302
+    assert client.post(f"/documents/{doc}/codings/{co}", data={"decision": "accept", "csrf_token": token}).status_code == 302
     app.extensions["qualcode"].store.close()
     assert {(r["code"], r["decided_by"]) for r in rows(backend_url, status="accepted")} == {("co_location", "carol")}
 

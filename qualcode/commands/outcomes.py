@@ -135,3 +135,42 @@ def clusters_cmd(obj: Context, measures: str, baseline_suffix: str, followup_suf
 
         cluster_chart(result.summary, _split(measures), Path(plot))
         click.echo(f"wrote {plot}")
+
+
+@main.command("link")
+@click.option("--theme", required=True, help="Code id, e.g. integration.")
+@click.option("--outcome", required=True, help="Site outcome column, e.g. job_entry_rate.")
+@click.option("--x", "x", default="integration_rating", show_default=True,
+              help="Column to correlate with the outcome (a rating, or e.g. integration_share).")
+@click.option("--status", type=click.Choice(["accepted", "suggested", "all"]), default="accepted", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Joint display to .csv or .xlsx.")
+@click.option("--chart", type=click.Path(dir_okay=False), help="Outcome against the rating, one point per site (PNG).")
+@click.pass_obj
+@handle_errors
+def link_cmd(obj: Context, theme: str, outcome: str, x: str, status: str, out: str | None, chart: str | None) -> None:
+    """Set a theme beside a site outcome: joint display, Spearman's rank correlation with n and
+    an honest caveat when there are few sites, and a chart.
+
+    \b
+    Example:
+      qualcode link --theme integration --outcome job_entry_rate --out link.xlsx --chart link.png
+    """
+    from qualcode.workflows.link import link_theme
+
+    link = link_theme(obj.store(), theme, outcome, x=x, status=status, chart=chart)
+    click.echo(link.display.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    r = link.result
+    click.echo(f"\nSpearman's rho ({link.x} vs {link.y}) = {r.rho:.2f}, p = {r.p_value:.3f}, n = {r.n} sites ({r.method})")
+    if r.caveat:
+        click.echo(f"Caveat: {r.caveat}")
+    if out:
+        import pandas as pd
+
+        from qualcode.export.tables import write_frames
+
+        stats = pd.DataFrame([{"x": link.x, "y": link.y, "rho": r.rho, "p_value": r.p_value, "n": r.n,
+                               "method": r.method, "caveat": r.caveat or ""}])
+        write_frames(out, {"joint_display": link.display, "spearman": stats})
+        click.echo(f"wrote {out}")
+    if chart:
+        click.echo(f"wrote {chart}")

@@ -42,7 +42,7 @@ from lxml import etree
 from qualcode.codebook_io import ORIGIN, QDPX_NS, code_guid, codebook_meta_comment, codes_element
 from qualcode.errors import InvalidInput
 from qualcode.export.atomic import atomic_path
-from qualcode.ingest.qdpx import DOCUMENT_VARIABLES, ROLE_CASE_PREFIX, SITE_CASE_PREFIX, STATUS_MARK
+from qualcode.ingest.qdpx import DOCUMENT_VARIABLES, ROLE_CASE_PREFIX, SITE_CASE_PREFIX, STATUS_MARK, iso_datetime
 from qualcode.ingest.roles import ROLE_DISPLAY
 from qualcode.store.codings import coders, coding_rows
 from qualcode.store.repo import Store
@@ -78,19 +78,6 @@ def _q(tag: str) -> str:
 
 def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
-
-
-def _xml_datetime(value: str | None) -> str | None:
-    """An ISO timestamp as xsd:dateTime (UTC when it has no zone), or None if unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat(timespec="seconds")
 
 
 def _document_values(doc: dict[str, Any]) -> dict[str, str]:
@@ -176,13 +163,13 @@ def build_project(store: Store, *, status: str = "accepted", name: str = "qualco
             guid = doc_guid[d["id"]]
             texts[f"{SOURCES_FOLDER}/{guid}.txt"] = d["text"]
             src = _sub(sources_el, "TextSource", guid=guid, name=d["name"],
-                       plainTextPath=f"internal://{guid}.txt", creationDateTime=_xml_datetime(d["ingested_at"]))
+                       plainTextPath=f"internal://{guid}.txt", creationDateTime=iso_datetime(d["ingested_at"]))
             for r in by_doc.get(d["name"], []):
                 start, end = seg_span[r["segment_id"]]
                 if r["start_char"] is not None and r["end_char"] is not None:
                     start, end = r["start_char"], r["end_char"]
                 who = user_guid(r["decided_by"] or r["coder"])
-                when = _xml_datetime(r["updated_at"] or r["created_at"])
+                when = iso_datetime(r["updated_at"] or r["created_at"])
                 sel = _sub(src, "PlainTextSelection", guid=stable_guid("selection", guid, r["coding_id"]),
                            startPosition=str(start), endPosition=str(end), creatingUser=who, creationDateTime=when)
                 note = _coding_description(r)

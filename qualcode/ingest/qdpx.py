@@ -1,26 +1,20 @@
 """REFI-QDA project import (.qdpx) from NVivo, ATLAS.ti, MAXQDA, QualCoder and qualcode.
 
-Text sources become documents, the CodeBook is merged into the project codebook (codes
-already there, by GUID or id, are kept as they are), and every coded PlainTextSelection
-becomes an accepted human coding by its creating user.
+Text sources become documents; the CodeBook is merged into the project codebook (codes
+already there, by GUID or id, stay as they are); each coded PlainTextSelection becomes an
+accepted human coding by its creating user. Offsets never move: the text is stored as it
+comes and segments are spans inside it: the selections a ``Role: ...`` case references
+(qualcode's own segments), else the ``Label: text`` turns parse_text finds, else the
+non-blank lines. A coding goes on the segment holding its first character (or the next
+one it overlaps) and keeps its exact span. Speaker labels stay as written; the report
+names any that may be a person's name. A document already in the project with the same
+name and text (line endings aside) is reused, so codings made elsewhere on qualcode's
+export come back onto its segments. PDF, picture, audio and video sources are skipped.
 
-Offsets never move: the source text is stored exactly as it comes (so a selection keeps
-its characters) and segments are spans inside it. They are, in order of preference, the
-selections a ``Role: ...`` case references (how qualcode exports its segments), the
-speaker turns :func:`qualcode.ingest.text.parse_text` finds (``Label: text`` lines), or
-the paragraphs (non-blank lines). A coding is attached to the segment holding its first
-character (or the next segment it overlaps) and keeps its exact span, even across
-segments. The text keeps whatever speaker labels the other program had: the report
-lists any label that is not a role name, since it may be a person's name.
-
-Everything is read and checked before anything is written: a malformed file, a selection
-outside its text or a reference to an unknown code raises InvalidInput naming the file
-and line, and nothing is imported. Documents, segments and codings are then written in
-one transaction, after the merged codebook is saved (only a database failure between the
-two could leave the new codebook version alone). PDF, picture, audio and video sources
-are skipped with a note. A document already in the project under the same name with the
-same text (line endings aside) is reused, so codings done elsewhere on qualcode's own
-export come back onto the original segments; one with a different text is an error.
+Everything is read and checked before anything is written: any error (malformed XML, a
+selection outside its text, an unknown code) raises InvalidInput naming the file and line
+and imports nothing. The merged codebook is saved first, then documents, segments and
+codings in one transaction (so only a database failure could leave the codebook alone).
 """
 
 from __future__ import annotations
@@ -87,7 +81,7 @@ class _Seg:
 class _Coding:
     start: int
     end: int
-    code: str  # code id in the imported codebook
+    code: str  # the CodeRef GUID, then the project code id
     coder: str
     at: str
     line: int | None
@@ -156,14 +150,17 @@ class _Reader:
             out[_guid(u.get("guid"))] = f"{name} (imported)" if name in MACHINE_NAMES else name
         return out
 
-    def value(self, vv: etree._Element, variables: dict[str, str]) -> tuple[str, str] | None:
-        ref = next(_kids(vv, "VariableRef"), None)
-        name = variables.get(_guid(ref.get("targetGUID")) if ref is not None else "")
-        vals = [c for c in vv if _local(c).endswith("Value")]
-        if name is None or not vals:
-            self.notes.append(f"line {vv.sourceline}: a variable value with no known variable, skipped")
-            return None
-        return name, (vals[0].text or "").strip()
+    def values(self, el: etree._Element, variables: dict[str, str]) -> dict[str, str]:
+        """The element's VariableValues by variable name."""
+        out = {}
+        for vv in _kids(el, "VariableValue"):
+            ref, vals = next(_kids(vv, "VariableRef"), None), [c for c in vv if _local(c).endswith("Value")]
+            name = variables.get(_guid(ref.get("targetGUID")) if ref is not None else "")
+            if name is None or not vals:
+                self.notes.append(f"line {vv.sourceline}: a variable value with no known variable, skipped")
+            else:
+                out[name] = (vals[0].text or "").strip()
+        return out
 
     def cases(self, variables: dict[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]], set[str]]:
         """Roles of segment selections, variable values by source GUID, and case GUIDs."""
@@ -173,18 +170,14 @@ class _Reader:
         for case in self.section("Cases"):
             guids.add(_guid(case.get("guid")))
             name = (case.get("name") or "").strip()
-            refs = [_guid(r.get("targetGUID")) for r in _kids(case, "SourceRef")]
-            values = dict(v for v in (self.value(vv, variables) for vv in _kids(case, "VariableValue")) if v)
-            if name.startswith(ROLE_CASE_PREFIX):
-                role = _ROLE_NAMES.get(name[len(ROLE_CASE_PREFIX):].strip().casefold())
-                for ref in _kids(case, "SelectionRef"):
-                    if role:
-                        sel_roles[_guid(ref.get("targetGUID"))] = role
+            values = self.values(case, variables)
+            if name.startswith(ROLE_CASE_PREFIX) and (role := _ROLE_NAMES.get(name[5:].strip().casefold())):
+                sel_roles.update({_guid(r.get("targetGUID")): role for r in _kids(case, "SelectionRef")})
             if name.startswith(SITE_CASE_PREFIX):
                 values.setdefault("site", name[len(SITE_CASE_PREFIX):].strip())
-            for ref in refs:  # case values go to the sources it holds; the source's own win
+            for ref in _kids(case, "SourceRef"):  # to the sources the case holds; the source's own values win
                 for k, v in values.items():
-                    by_source.setdefault(ref, {}).setdefault(k, v)
+                    by_source.setdefault(_guid(ref.get("targetGUID")), {}).setdefault(k, v)
         return sel_roles, by_source, guids
 
     # -- sources -------------------------------------------------------------------------
@@ -223,10 +216,8 @@ class _Reader:
         for src in self.section("Sources"):
             kind = _local(src)
             name = (src.get("name") or "").strip() or _guid(src.get("guid"))
-            if kind in _NON_TEXT:
-                self.notes.append(f"skipped the {_NON_TEXT[kind]} source {name!r}: only text sources are imported")
-                continue
             if kind != "TextSource":
+                self.notes += [f"skipped the {_NON_TEXT[kind]} source {name!r}: only text is imported"] * (kind in _NON_TEXT)
                 continue
             content = next(_kids(src, "PlainTextContent"), None)
             if content is not None:
@@ -236,14 +227,10 @@ class _Reader:
             else:
                 self.notes.append(f"skipped the text source {name!r}: it has no plain text")
                 continue
-            guid = _guid(src.get("guid"))
-            values = dict(v for v in (self.value(vv, variables) for vv in _kids(src, "VariableValue")) if v)
-            for k, v in case_values.get(guid, {}).items():
-                values.setdefault(k, v)
+            values = {**case_values.get(_guid(src.get("guid")), {}), **self.values(src, variables)}
             doc = _Doc(name=name, text=text, line=src.sourceline, values=values, codings=[])
             bare: dict[str, tuple[int, int]] = {}
-            if any(True for _ in _kids(src, "Coding")):
-                self.notes.append(f"{name}: codings of the whole source skipped (only selections are imported)")
+            self.skipped["codings of whole sources (not of a selection)"] += len(list(_kids(src, "Coding")))
             for sel in _kids(src, "PlainTextSelection"):
                 self.selection(doc, sel, users, bare)
             out.append((doc, bare))
@@ -308,10 +295,6 @@ def _turn_segments(text: str, name: str, roles: RoleMap) -> list[_Seg] | None:
     return out
 
 
-def _role_of(doc: _Doc, label: str) -> str:
-    return next(s.role for s in doc.segs if s.label == label)
-
-
 def _is_role_tag(label: str) -> bool:
     """A tag like qualcode writes ("IPS client 2", "Unknown role"), not a name."""
     return re.sub(r"\s+\d+$", "", label.strip()).casefold() in _ROLE_NAMES
@@ -338,7 +321,7 @@ def _build_segments(doc: _Doc, bare: dict[str, tuple[int, int]], sel_roles: dict
         doc.segs = _paragraph_segments(doc.text)
 
 
-def _segment_for(starts: list[int], ends: list[int], start: int, end: int) -> int:
+def _segment_for(starts: list[int], ends: list[int], start: int) -> int:
     """Index of the segment holding ``start``, else the next one, else the last before it."""
     i = bisect_right(starts, start) - 1
     if i >= 0 and start < ends[i]:
@@ -455,11 +438,12 @@ def import_qdpx(store: Store, path: str | Path, *, coder_default: str = "importe
             if not doc.segs:
                 reader.notes.append(f"skipped the text source {doc.name!r}: its text is empty")
                 continue
-            odd = sorted({s.label for s in doc.segs if s.label and not _is_role_tag(s.label)
-                          and reader.default_roles.resolve(s.label) == "unknown"})
+            found_roles = {s.label: s.role for s in reversed(doc.segs) if s.label}
+            odd = [f"{x}={r}" for x, r in sorted(found_roles.items())
+                   if not _is_role_tag(x) and reader.default_roles.resolve(x) == "unknown"]
             if odd:
                 reader.notes.append(f"{doc.name}: the text keeps these speaker labels as written (they may be "
-                                    f"names; roles: {', '.join(f'{x}={_role_of(doc, x)}' for x in odd)})")
+                                    f"names; roles: {', '.join(odd)})")
         docs.append(doc)
 
     if merged is not None:
@@ -490,7 +474,7 @@ def _write(store: Store, docs: list[_Doc], report: ImportReport, where: str) -> 
                                                               else span[r.segment_id]))
                     for r in conn.execute(select(codings).where(codings.c.segment_id.in_(list(span))))}
             for c in doc.codings:
-                seg_id = rows[_segment_for(starts, ends, c.start, c.end)].id
+                seg_id = rows[_segment_for(starts, ends, c.start)].id
                 key = (seg_id, code_rows[c.code], c.coder, c.start, c.end)
                 if key in have:
                     report.codings_already_there += 1
@@ -501,8 +485,7 @@ def _write(store: Store, docs: list[_Doc], report: ImportReport, where: str) -> 
                     segment_id=seg_id, code_id=code_rows[c.code], source="human", coder=c.coder, confidence=None,
                     status="accepted", provenance={"import": "qdpx", "file": Path(report.file).name},
                     start_char=None if whole else c.start, end_char=None if whole else c.end, decided_by=c.coder,
-                    created_at=_timestamp(c.at, stamp),
-                    updated_at=None)).inserted_primary_key[0]
+                    created_at=iso_datetime(c.at) or stamp, updated_at=None)).inserted_primary_key[0]
                 conn.execute(insert(coding_events).values(coding_id=coding_id, action="import", status_before=None,
                                                           status_after="accepted", coder=c.coder, at=stamp,
                                                           note=f"imported from {Path(report.file).name}"))
@@ -519,11 +502,12 @@ def _write(store: Store, docs: list[_Doc], report: ImportReport, where: str) -> 
     report.coders = sorted(coders)
 
 
-def _timestamp(value: str, default: str) -> str:
+def iso_datetime(value: str | None) -> str | None:
+    """An ISO / xsd:dateTime timestamp in qualcode's form (UTC if it has no zone); None if unreadable."""
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat((value or "").strip())
     except ValueError:
-        return default
+        return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
 
 
@@ -536,15 +520,14 @@ def _insert_document(conn: Any, doc: _Doc, where: str, stamp: str) -> int:
         content_hash=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(), attributes=attributes, unit=doc.unit,
         text=doc.text, word_count=sum(len(doc.text[s.start:s.end].split()) for s in doc.segs), ingested_at=stamp,
         **cols)).inserted_primary_key[0]
-    labels = [s.label for s in doc.segs if s.label]
-    seg_roles = [s.role for s in doc.segs if s.label]
-    tags = speaker_tags(labels, seg_roles, ROLE_DISPLAY)
+    labelled = [s for s in doc.segs if s.label]
+    tags = speaker_tags([s.label or "" for s in labelled], [s.role for s in labelled], ROLE_DISPLAY)
     speaker_ids: dict[str, int] = {}
-    for label in dict.fromkeys(labels):
-        turns = {s.turn for s in doc.segs if s.label == label}
-        role = next(s.role for s in doc.segs if s.label == label)
+    for label in tags:
+        mine = [s for s in labelled if s.label == label]
         speaker_ids[label] = conn.execute(insert(speakers).values(
-            document_id=doc_id, label=label, role=role, tag=tags[label], n_turns=len(turns))).inserted_primary_key[0]
+            document_id=doc_id, label=label, role=mine[0].role, tag=tags[label],
+            n_turns=len({s.turn for s in mine}))).inserted_primary_key[0]
     conn.execute(insert(segments), [
         {"document_id": doc_id, "seq": i, "turn_index": s.turn, "speaker_id": speaker_ids.get(s.label or ""),
          "role": s.role, "start_char": s.start, "end_char": s.end, "text": doc.text[s.start:s.end],

@@ -38,9 +38,9 @@ def _back(doc_id: int, anchor: str) -> Any:
 @coder_required
 def decide(doc_id: int, coding_id: int) -> Any:
     """Accept or reject a suggestion (or remove a code this coder added)."""
-    action = request.form.get("action", "")
+    action = request.form.get("decision", "")
     if action not in ("accept", "reject"):
-        raise InvalidInput(f"action must be accept or reject, not {action!r}")
+        raise InvalidInput(f"decision must be accept or reject, not {action!r}")
     [target] = apply_decisions(project().store, [Decision(action, g.coder, coding_id=coding_id)])
     status = "accepted" if action == "accept" else "rejected"
     if wants_json():

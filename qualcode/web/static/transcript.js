@@ -119,7 +119,7 @@
       info.textContent = "Select words in a turn with the mouse, then choose a code.";
       return;
     }
-    applyForm.action = "/documents/" + docId + "/segments/" + p.segment + "/codes";
+    applyForm.setAttribute("action", "/documents/" + docId + "/segments/" + p.segment + "/codes");
     document.getElementById("apply-start").value = p.start === null ? "" : p.start;
     document.getElementById("apply-end").value = p.end === null ? "" : p.end;
     info.className = "ready";
@@ -186,7 +186,7 @@
     var code = e.submitter ? e.submitter.value : "";
     var data = { code: code };
     if (pending.start !== null) { data.start = pending.start; data.end = pending.end; }
-    post(applyForm.action, data).then(function (res) {
+    post(applyForm.getAttribute("action"), data).then(function (res) {
       reloadAt("c-" + res.coding_id);
     }).catch(function (err) { toast(err.message); });
   });
@@ -236,7 +236,7 @@
       chip.className = chip.className.replace(/\bstate-\w+/, "state-" + res.status);
       chip.querySelector(".state-label").textContent = res.status;
       var form = chip.querySelector("form.decide");
-      form.action = form.action.replace(/\/codings\/\d+$/, "/codings/" + newId);
+      form.setAttribute("action", form.getAttribute("action").replace(/\/codings\/\d+$/, "/codings/" + newId));
     }
     Array.prototype.forEach.call(pieces, function (p) {
       var ids = p.getAttribute("data-codings").split(" ").map(function (id) { return id === oldId ? newId : id; });
@@ -250,8 +250,8 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var chip = form.closest(".chip");
-      var action = e.submitter ? e.submitter.value : "accept";
-      post(form.action, { action: action }).then(function (res) {
+      var decision = e.submitter ? e.submitter.value : "accept";
+      post(form.getAttribute("action"), { decision: decision }).then(function (res) {
         updateChip(chip, res);
       }).catch(function (err) { toast(err.message); });
     });
@@ -284,7 +284,7 @@
   }
 
   function undo() {
-    post(undoForm.action, {}).then(function (res) {
+    post(undoForm.getAttribute("action"), {}).then(function (res) {
       if (!res.undone) { toast("Nothing of yours to undo."); return; }
       reloadAt("c-" + res.undone.coding_id);
     }).catch(function (err) { toast(err.message); });
