@@ -258,6 +258,7 @@ from qualcode.commands import review as _review  # noqa: E402,F401
 from qualcode.commands import outcomes as _outcomes  # noqa: E402,F401
 from qualcode.commands import web as _web  # noqa: E402,F401
 from qualcode.commands import exchange as _exchange  # noqa: E402,F401
+from qualcode.commands import report as _report  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

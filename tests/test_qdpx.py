@@ -139,7 +139,8 @@ def test_export_is_valid_exact_and_anonymous(project: Store, tmp_path: Path, sch
     assert site_a == {s.get("guid") for s in root.iterfind("q:Sources/q:TextSource", NS)
                       if s.get("name") in ("site_a_es.txt", "site_c_client.txt")}
     selections = {s.get("guid"): (texts[f"sources/{src.get('guid')}.txt"], s)
-                  for src in root.iterfind("q:Sources/q:TextSource", NS) for s in src.iterfind("q:PlainTextSelection", NS)}
+                  for src in root.iterfind("q:Sources/q:TextSource", NS)
+                  for s in src.iterfind("q:PlainTextSelection", NS)}
     es_text = {s["text"] for s in project.segment_rows() if s["role"] == "es"}
     es_refs = [selections[r.get("targetGUID")] for r in cases["Role: IPS ES"].iterfind("q:SelectionRef", NS)]
     assert {t[int(s.get("startPosition")):int(s.get("endPosition"))] for t, s in es_refs} == es_text
@@ -170,7 +171,7 @@ def test_export_of_the_example_corpus_is_valid(tmp_path: Path, schema: etree.XML
     assert schema.validate(root), schema.error_log
     assert len(root.findall("q:Sources/q:TextSource", NS)) == len(report.files)
     assert len(root.findall(".//q:Coding", NS)) == len(coding_rows(store, status="accepted", all_roles=True)) > 100
-    names = [n for roles in (EXAMPLE / "roles.yaml",) for n in re.findall(r"^\s{4}(\w+): \w+$", roles.read_text(), re.M)]
+    names = re.findall(r"^\s{4}(\w+): \w+$", (EXAMPLE / "roles.yaml").read_text(encoding="utf-8"), re.M)
     assert len(names) >= 5
     with zipfile.ZipFile(out) as zf:
         for member in zf.namelist():
@@ -384,7 +385,7 @@ def test_the_minimal_project_imports(tmp_path: Path, memory_store: Store) -> Non
 
 
 @pytest.mark.parametrize("case", ["malformed", "outside", "negative", "unknown_code", "missing_text",
-                                  "not_a_number", "no_qde", "not_zip", "no_coderef"])
+                                  "not_a_number", "no_qde", "not_zip", "no_coderef", "escape"])
 def test_broken_projects_name_file_and_line_and_import_nothing(tmp_path: Path, memory_store: Store,
                                                                  case: str) -> None:
     ok_text = {f"sources/{SOURCE_GUID}.txt": TEXT}
@@ -410,6 +411,11 @@ def test_broken_projects_name_file_and_line_and_import_nothing(tmp_path: Path, m
     elif case == "no_coderef":
         qde = re.sub(r"<CodeRef[^>]*/>", "", qde)
         message, marker = "no <CodeRef>", "<Coding"
+    elif case == "escape":  # a relative path may not reach files outside the .qdpx's folder
+        outside = tmp_path.parent / f"{tmp_path.name}_outside.txt"
+        outside.write_text(TEXT, encoding="utf-8")
+        qde, texts = _project(path=f"relative://../{outside.name}"), {}
+        message, marker = "not in the archive", "<TextSource"
     elif case == "no_qde":
         qde, message = None, "no .qde project file"
     path = _write_qdpx(tmp_path / "broken.qdpx", qde, texts)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import Codebook, compile_rules, lemmatize, load_and_validate, load_codebook
+from qualcode.codebook import (
+    Codebook,
+    codebook_from_yaml_text,
+    compile_rules,
+    lemmatize,
+    load_and_validate,
+    load_codebook,
+)
 from qualcode.coding.base import SegmentInput, Suggestion
 from qualcode.coding.rules import RuleAssistant, _lower_keep_length
 from qualcode.errors import InvalidCodebook
@@ -124,6 +131,13 @@ def test_negation_is_bounded_by_distance_and_clause(tiny: RuleAssistant) -> None
     assert "co_location" in suggest(
         tiny, "I never expected the chairs to be this comfy here on site.")
     assert "co_location" in suggest(tiny, "Not only the same office but the same desk.")
+
+
+def test_phrases_that_look_negative_do_not_negate(tiny: RuleAssistant) -> None:
+    assert "co_location" in suggest(tiny, "It doesn't matter that we're on site.")
+    assert "co_location" in suggest(tiny, "I'm not sure, but we're in the same office.")
+    [entry] = tiny.explain("I don't mind that we're on site.")
+    assert entry["negated"] is False and entry["counts_for"] == "co_location"
 
 
 def test_non_negatable_rule_ignores_negation_and_curly_apostrophes(tiny: RuleAssistant) -> None:
@@ -271,6 +285,34 @@ def test_anchored_token_patterns_find_what_spacy_finds(default: RuleAssistant) -
         assert ours == sorted(set(compiled.matcher(doc)))
         total += len(ours)
     assert total > 10
+
+
+PATTERN_BOOK = """
+codebook: {name: Patterns}
+codes:
+  - id: topic
+    name: Topic
+    rules:
+      - id: topic.unanchored
+        pattern: [{LIKE_NUM: true}, {IS_PUNCT: true, OP: "?"}, {LIKE_NUM: true}]
+      - id: topic.unbounded
+        pattern: [{LOWER: "within"}, {OP: "*"}, {LOWER: {IN: ["weeks", "months"]}}]
+      - id: topic.lemma_star
+        pattern: [{LEMMA: "go"}, {IS_PUNCT: false, OP: "*"}, {LOWER: "mdt"}]
+"""
+
+
+def test_unanchored_and_unbounded_patterns_match_like_spacy() -> None:
+    cb = codebook_from_yaml_text(PATTERN_BOOK)
+    ra = RuleAssistant(cb)
+    compiled, _ = compile_rules(cb)
+    text = ("Within a few, long weeks. He went, twice, to the MDT. Twenty 3 people went to the "
+            "weekly MDT within six months.\nWithin\n two weeks")
+    doc = next(iter(ra._docs([_lower_keep_length(text)])))
+    ours = sorted(set(ra._matcher(doc)))
+    assert ours == sorted(set(compiled.matcher(doc)))
+    assert {ra._rules[k].id for k, _, _ in ours} == {
+        "topic.unanchored", "topic.unbounded", "topic.lemma_star"}
 
 
 def test_bad_codebook_raises_invalid_codebook() -> None:

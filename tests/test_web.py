@@ -101,6 +101,9 @@ def test_anonymous_visitors_choose_a_name_and_cannot_write(app, project) -> None
     assert {r["status"] for r in rows(project[0])} == {"suggested"}
     bad = client.post("/coder", data={"name": "rules", "csrf_token": token})
     assert bad.status_code == 400 and "reserved" in bad.text
+    for evil in ("//evil.example", "/\t/evil.example", "https://evil.example/", "/\\evil.example"):
+        resp = client.post("/coder", data={"name": "alice", "csrf_token": token, "next": evil})
+        assert resp.status_code == 302 and resp.location == "/", evil
     login(client, "alice")
     page = client.get("/")
     assert page.status_code == 200 and '<strong id="coder-name">alice</strong>' in page.text
@@ -292,6 +295,8 @@ def test_unknown_documents_and_segments_are_404(app, project) -> None:  # noqa: 
     assert client.get("/documents/abc").status_code == 404
     doc = project[1]["docs"]["site_a_es.txt"]
     assert client.get(f"/documents/{doc}/segments/9999/code").status_code == 404
+    no_js = client.get(f"/documents/{doc}/segments/{project[1]['es']['segment_id']}/code").text
+    assert 'type="radio" name="code" value="co_location"' in no_js and 'name="quote"' in no_js
     assert client.post(f"/documents/{doc}/segments/9999/codes", data={"code": "job_start", "csrf_token": token}).status_code == 404
 
 

@@ -256,3 +256,33 @@ def test_script_in_a_transcript_is_text(page: Page, live: SimpleNamespace) -> No
     expect(page.locator(".turn.interviewer .turn-label")).to_have_text("Interviewer")
     expect(page.locator(".turn.role-client .turn-label")).to_have_text("IPS client")
     assert "Service user" not in page.content()
+
+
+def test_plain_forms_work_without_javascript(browser, live: SimpleNamespace) -> None:  # noqa: ANN001
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live)
+        page.goto(f"{live.url}/documents/{live.docs['site_a_es.txt']}")
+        expect(page.locator("#apply-panel")).to_be_hidden()  # the selection panel needs JavaScript
+        co = live.ids["co_location"]
+        with page.expect_navigation():
+            page.locator(f"#c-{co} button[value=accept]").click()
+        expect(page.locator(f"#c-{co}")).to_have_attribute("data-state", "accepted")
+        page.goto(f"{live.url}/documents/{live.docs['site_a_client.txt']}")
+        page.click(f"#seg-{live.client['segment_id']} >> text=Code this turn…")
+        page.fill("#quote", "got a job")
+        page.check("input[value=job_start]")
+        page.click("text=Apply code")
+        expect(page.locator(".chip.src-human .code-name")).to_have_text("Job start")
+        text = live.texts["site_a_client.txt"]
+        with Store.open(live.path) as store:
+            [row] = coding_rows(store, source="human")
+        assert text[row["start_char"]:row["end_char"]] == "got a job" and row["decided_by"] == "alice"
+        page.click("#undo-form button")
+        expect(page.locator(".flash")).to_contain_text("undid your last add")
+        expect(page.locator(".chip.src-human")).to_have_count(0)
+        assert statuses(live, source="human") == {"job_start": ("rejected", "alice")}
+        assert statuses(live)["co_location"] == ("accepted", "alice")
+    finally:
+        context.close()

@@ -1,60 +1,45 @@
-"""The rule-based coding assistant: codebook rules propose codes, and every proposal says why.
+"""The rule-based coding assistant: codebook rules propose codes; every proposal says why.
 
-The rules are data in the codebook (``phrases`` on LOWER, ``lemmas`` on LEMMA, token
-``pattern(s)``, an optional ``roles`` filter, ``negatable`` and ``negated_code``); see
-:mod:`qualcode.codebook`. :class:`RuleAssistant` compiles them once and runs them over
-segments.
+Rules are data in the codebook (``phrases`` on LOWER, ``lemmas`` on LEMMA, token
+``pattern(s)``, ``roles``, ``negatable``, ``negated_code``; see :mod:`qualcode.codebook`).
+Text: curly apostrophes become straight and the text is lower-cased keeping every offset
+('İ', whose lower case is longer, becomes its first code point). Spans are document offsets
+(``segment.start`` + offset); ``matched`` is the original text.
 
-Text. Curly apostrophes become straight ones and the text is lower-cased (both keep every
-offset; a character whose lower case is longer, such as 'İ', is lower-cased to its first
-code point so offsets still line up). Spans are document offsets:
-``segment.start + character offset``; ``matched`` is the original, case-preserved text.
+Context of a match, within its segment (sentences end at . ! ? ... or a line break; clauses
+also at , ; : quotes, dashes, brackets and and/but/because/so/which/...):
 
-Context of a match (tokens of the same segment; a sentence ends at . ! ? ... or a line
-break; a clause also ends at , ; : dashes and brackets and at but, and, because, so, ...):
+* negation: a cue (not, n't, no, never, without, hardly, nobody, nothing, lack of, ...) in
+  the same clause, at most four words before the match (fillers such as "really", "been"
+  not counted; "not only", "not sure", "doesn't matter" are no negation). A ``negatable``
+  rule's match then does not count, or counts for its ``negated_code`` ("not invited to
+  the MDT" -> team_exclusion).
+* wish ("I wish", "if only", "would be nice", "I'd love", "ideally") or counterfactual
+  ("if we had", "if you were", ...) up to ten tokens before, same sentence, not across
+  "but": neither asserts its object. For an *asserted* code (direction enabling, or an
+  outcome) the match does not count or counts for ``negated_code`` ("I wish we had a desk"
+  -> team_exclusion). For a *hindering* code a wish presupposes the problem (counts,
+  hedged) and a counterfactual denies it (like a negation). Neutral codes: counts, hedged.
+  An open conditional ("if I get a job") denies asserted codes only, without redirect.
+* question: the match is in the last clause before "?" (not "you know?", "isn't it?"). A
+  reported question asserts nothing: asserted codes do not count; others count, hedged.
+* hedge ("I suppose", "I guess", "maybe", "might", "sort of", "kind of" but not "what kind
+  of", "not sure", "hopefully", ...) up to six tokens before or three after, same
+  sentence: counts, hedged. Everything but negation applies whatever ``negatable`` says.
 
-* **negation**: a cue (not, n't, no, never, without, hardly, barely, nobody, none,
-  nothing, neither, nor, ...) in the same clause with at most three words between it and
-  the match (fillers such as "really", "always", "even" are not counted). "not only",
-  "not just", "no doubt", "not sure" and the like are not negations. A negated match of a
-  ``negatable`` rule does not count for its code; it counts for the rule's
-  ``negated_code`` when there is one ("not invited to the MDT" -> team_exclusion).
-* **wish** ("if only", "I wish", "would be nice if", "I'd love", "ideally") and
-  **counterfactual** ("if we had", "if we could", "if you were", ...): a cue up
-  to ten tokens before the match in the same sentence (not across "but"). Neither asserts
-  that its object holds. For an *asserted* code (direction enabling, or an outcome such
-  as job_start) the match does not count, or counts for ``negated_code`` ("I wish we had a
-  desk" -> team_exclusion). For a *hindering* code a wish presupposes the problem ("I
-  wish referrals weren't so slow"), so the match counts, hedged; a counterfactual denies
-  it ("if you were sat outside the team") and is treated like a negation. For neutral
-  topic codes the topic is present: the match counts, hedged. An open **conditional** ("if
-  I get a job", "once I find work") only denies asserted codes (no redirect); it leaves
-  other codes alone ("if I get a job it'll mess up my Universal Credit" is a real worry).
-* **question**: the match is in the last clause before a "?" (not a tag such as "you
-  know?", "isn't it?"). A question reported inside an answer asserts nothing: for an
-  asserted code the match does not count; for other codes it counts, hedged.
-* **hedging**: "I suppose", "I guess", "maybe", "perhaps", "might", "possibly", "sort
-  of", "kind of" (not "what kind of job"), "not sure", "hopefully", "apparently", ... within
-  six tokens before or three after the match, in the same sentence: the match counts, hedged.
+Confidence: one suggestion per (segment, code), from the strongest counting match. Base:
+token pattern 0.8, multi-word (or hyphenated) phrase 0.8, multi-word lemma phrase 0.7,
+one-word match 0.6; x0.7 when hedged; +0.1 per further distinct rule counting for the code
+in the segment; at most 0.95. Provenance: rule, span, matched, kind, rules, hedged (+
+``hedge``: the cue, "question" or the wish) and, after a redirect, negated_from and
+negation. A rule suggests its own code, never its ancestors; when a code and one of its
+descendants are both suggested for a segment only the descendant is kept. Interviewer
+turns are never coded.
 
-Rule context is applied whatever ``negatable`` says, except negation itself.
-
-Confidence. One suggestion per (segment, code), from the strongest match that counts for
-it. Base by kind: token pattern 0.8, multi-word phrase 0.8 (a hyphenated word counts as
-several), multi-word lemma phrase 0.7, any one-word match 0.6; x0.7 when hedged; then
-+0.1 for each further distinct rule counting for the same code in the segment; at most
-0.95. Provenance: ``rule``, ``span``, ``matched``, ``kind``, ``rules`` (every rule that
-counted for the code), ``hedged`` (and ``hedge``: the cue, "question" or the wish), and
-``negated_from``/``negation`` after a redirect.
-
-Hierarchy: a rule suggests the code it belongs to, never its ancestors; when a code and
-one of its descendants are both suggested for a segment, only the descendant is kept.
-Interviewer turns are never coded.
-
-Speed: the tokenizer alone runs through ``nlp.tokenizer.pipe`` (one process), lemmas are
-set from the lookup table with one vectorised look-up per doc (exactly what the lookup
-lemmatizer computes), and the context cues are found by a PhraseMatcher, only in segments
-where a rule matched.
+Speed (about 12 s for 2M words on two cores): only the tokenizer runs, in one process;
+lemmas come from the lookup table in one vectorised look-up per doc (what the lookup
+lemmatizer computes); token patterns run on small windows (:class:`_TokenPatterns`); the
+context cues are looked for only in segments where a rule matched.
 """
 
 from __future__ import annotations
@@ -76,7 +61,7 @@ ONE_WORD = 0.6
 EXTRA_RULE = 0.1
 CAP = 0.95
 HEDGE_FACTOR = 0.7
-NEG_WORDS = 3  # words allowed between a negation cue and the match
+NEG_WORDS = 4  # words allowed between a negation cue and the match
 NEG_REACH = 8  # tokens looked back for a cue (fillers included)
 WISH_REACH = 10
 HEDGE_BEFORE, HEDGE_AFTER = 6, 3
@@ -91,7 +76,8 @@ CUES: dict[str, tuple[str, ...]] = {
             "wasnt", "isnt", "cannot", "lack of"),
     "NEG_X": ("not only", "not just", "not least", "no doubt", "no matter", "nothing but",
               "not to mention", "no wonder", "never mind", "not sure", "n't know if",
-              "n't know whether", "whether or not", "if not"),
+              "n't know whether", "whether or not", "if not", "n't matter", "n't mind",
+              "not mind", "no problem", "not a problem"),
     "HEDGE": ("i suppose", "suppose", "i guess", "maybe", "perhaps", "might", "possibly",
               "sort of", "kind of", "kinda", "sorta", "not sure", "n't know if",
               "n't know whether", "hopefully", "apparently", "supposedly", "in theory"),
@@ -110,7 +96,9 @@ CUES: dict[str, tuple[str, ...]] = {
                  "if i were", "if she was", "if he was", "if it were", "even if"),
     "CONDITIONAL": ("if i get", "if they get", "if he gets", "if she gets", "when i get",
                     "once i get", "if i find", "if they find", "if he finds", "if she finds",
-                    "when they get", "when he gets", "when she gets"),
+                    "when they get", "when he gets", "when she gets", "if you get", "if you find",
+                    "if i start", "if i started", "if they start", "if he starts", "if she starts",
+                    "if i went back", "if i go back", "if i took", "if i take"),
     "SENT": (".", "!", "?", "...", "…", "\n", "\n\n", "\n\n\n"),
     "CONTRAST": ("but", "although", "though", "however", "whereas", "yet"),
     "QUOTE": ('"', "\u201c", "\u201d", ":", ","),
@@ -139,7 +127,7 @@ class _RuleInfo:
 
 
 @dataclass(slots=True)
-class Match:
+class _Match:
     """One rule match in one segment and what its context did to it."""
 
     rule: _RuleInfo
@@ -194,7 +182,8 @@ class _Context:
     def negation(self, start: int) -> str | None:
         """The negation cue governing a match starting at token ``start``, if any."""
         floor = max(self._last_before(self.clause, start), start - NEG_REACH - 1)
-        for p in reversed(self.neg_at[bisect_left(self.neg_at, floor + 1):bisect_left(self.neg_at, start)]):
+        cues = self.neg_at[bisect_left(self.neg_at, floor + 1):bisect_left(self.neg_at, start)]
+        for p in reversed(cues):
             between = sum(1 for t in self.doc[p + 1:start] if t.lower_ not in FILLERS)
             if between <= NEG_WORDS:
                 return self.doc[p].text
@@ -229,7 +218,12 @@ class _Context:
 
 
 _ANCHOR_ATTRS = ("LOWER", "LEMMA")
-_COMMON_COST = 25  # a stop word as an anchor value costs this much, another word 1
+_STOP_COST, _COMMON_COST = 100, 10  # cost of a stop word / a common word as an anchor; others 1
+_SPOKEN_COMMON = frozenset({  # frequent in interviews though not stop words
+    "like", "want", "wanted", "know", "think", "get", "got", "go", "going", "work", "working",
+    "job", "jobs", "years", "year", "months", "month", "weeks", "week", "people", "time", "team",
+    "yeah", "um", "say", "said", "see", "good", "care", "mental", "health", "support", "client",
+    "clients", "new", "day", "days", "lot", "bit", "thing", "things", "really", "just"})
 
 
 def _token_span(token: dict[str, Any]) -> int | None:
@@ -237,17 +231,13 @@ def _token_span(token: dict[str, Any]) -> int | None:
     op = str(token.get("OP", "") or "")
     if op in ("", "!", "?"):
         return 1
-    if op in ("*", "+"):
-        return None
-    if op.startswith("{") and op.endswith("}"):
-        high = op[1:-1].split(",")[-1].strip()
-        return int(high) if high else None
-    return None
+    high = op[1:-1].split(",")[-1].strip() if op.startswith("{") else ""
+    return int(high) if high.isdigit() else None
 
 
 def _anchor_values(token: dict[str, Any]) -> tuple[str, list[str]] | None:
     """(attr, values) when a required pattern token must have one of these LOWER/LEMMA values."""
-    if token.get("OP") not in (None, "+"):
+    if token.get("OP") is not None:
         return None
     for key, value in token.items():
         attr = str(key).upper()
@@ -262,7 +252,7 @@ def _anchor_values(token: dict[str, Any]) -> tuple[str, list[str]] | None:
 
 
 def _sum(spans: list[int | None]) -> int | None:
-    return None if any(x is None for x in spans) else sum(x for x in spans if x is not None)
+    return None if None in spans else sum(x or 0 for x in spans)
 
 
 @dataclass(slots=True)
@@ -280,15 +270,13 @@ class _Anchored:
 class _TokenPatterns:
     """Token patterns run only on windows around a rare required token (the anchor).
 
-    spaCy's Matcher walks every token of what it is given, trying every pattern, which
-    costs about a microsecond per token. Here each pattern gets its own Matcher and an
-    anchor: the required token whose LOWER/LEMMA values are rarest (fewest values, stop
-    words counted as common). The Matcher runs only on the window around an occurrence of
-    an anchor value that can hold a whole match (bounded by the pattern's length or, when
-    no token of that side can match . ! ? or a line break, by the sentence), and only when
-    every other required word (and number) of the pattern occurs in that window. Every
-    match contains its anchor, so nothing is lost; a pattern without an anchor runs over
-    the whole doc.
+    spaCy's Matcher costs about a microsecond per token it walks. Each pattern gets its
+    own Matcher and an anchor: the required token with the rarest LOWER/LEMMA values (few
+    values, stop words counted as common). It runs only on the window around an anchor
+    occurrence that can hold a whole match (bounded by the pattern's length or, when no
+    token on that side can match . ! ? or a line break, by the sentence), and only when
+    every required word and number of the pattern occurs there. Every match contains its
+    anchor and uses token attributes only, so the matches are exactly spaCy's.
     """
 
     def __init__(self, nlp: Any, codebook: Codebook) -> None:
@@ -310,36 +298,33 @@ class _TokenPatterns:
             probe.add("probe", [[spec]])
             return any(probe(d, allow_missing=True) for d in break_docs)
 
-        for _code, rule in codebook.rules():
-            for pattern in rule.patterns:
-                matcher = Matcher(nlp.vocab)
-                matcher.add(rule.id, [pattern])
-                best: tuple[int, int, int, list[str]] | None = None
-                required: list[tuple[int, frozenset[int]]] = []
-                for k, token in enumerate(pattern):
-                    if token.get("LIKE_NUM") is True and token.get("OP") in (None, "+"):
-                        required.append((2, frozenset({1})))
-                    found = _anchor_values(token)
-                    if found is None:
-                        continue
+        for rule, pattern in ((r, p) for _c, r in codebook.rules() for p in r.patterns):
+            matcher = Matcher(nlp.vocab)
+            matcher.add(rule.id, [pattern])
+            best: tuple[int, int, int, list[str]] | None = None
+            required: list[tuple[int, frozenset[int]]] = []
+            for k, token in enumerate(pattern):
+                if token.get("LIKE_NUM") is True and token.get("OP") is None:
+                    required.append((2, frozenset({1})))
+                if (found := _anchor_values(token)) is not None:
                     col = _ANCHOR_ATTRS.index(found[0])
                     required.append((col, frozenset(strings.add(v) for v in found[1])))
-                    cost = sum(_COMMON_COST if v.lower() in STOP_WORDS else 1 for v in found[1])
+                    cost = sum(_STOP_COST if v.lower() in STOP_WORDS else _COMMON_COST
+                               if v.lower() in _SPOKEN_COMMON else 1 for v in found[1])
                     if best is None or cost < best[0]:
                         best = (cost, k, col, found[1])
-                index = len(self.patterns)
-                if best is None:
-                    self.patterns.append(_Anchored(matcher, None, None, False, False, ()))
-                    self.unanchored.append(index)
-                    continue
-                _cost, k, col, values = best
-                spans = [_token_span(t) for t in pattern]
-                self.patterns.append(_Anchored(
-                    matcher, _sum(spans[:k]), _sum(spans[k + 1:]),
-                    not any(can_break(t) for t in pattern[:k]),
-                    not any(can_break(t) for t in pattern[k + 1:]), tuple(required)))
-                for v in dict.fromkeys(values):
-                    self.by_col[col].setdefault(strings.add(v), []).append(index)
+            index = len(self.patterns)
+            if best is None:
+                self.patterns.append(_Anchored(matcher, None, None, False, False, ()))
+                self.unanchored.append(index)
+                continue
+            _cost, k, col, values = best
+            spans = [_token_span(t) for t in pattern]
+            self.patterns.append(_Anchored(
+                matcher, _sum(spans[:k]), _sum(spans[k + 1:]), not any(map(can_break, pattern[:k])),
+                not any(map(can_break, pattern[k + 1:])), tuple(required)))
+            for v in dict.fromkeys(values):
+                self.by_col[col].setdefault(strings.add(v), []).append(index)
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         """Every match of every token pattern in the doc, as (rule key, start, end)."""
@@ -366,20 +351,12 @@ class _TokenPatterns:
             pat = self.patterns[index]
             windows: list[list[int]] = []
             for i in positions:
-                if pat.before is not None:
-                    lo = max(0, i - pat.before)
-                elif pat.stop_before:
-                    k = bisect_left(breaks, i)
-                    lo = breaks[k - 1] + 1 if k else 0
-                else:
-                    lo = 0
-                if pat.after is not None:
-                    hi = min(n, i + pat.after + 1)
-                elif pat.stop_after:
-                    k = bisect_left(breaks, i + 1)
-                    hi = breaks[k] if k < len(breaks) else n
-                else:
-                    hi = n
+                k = bisect_left(breaks, i)
+                lo = (max(0, i - pat.before) if pat.before is not None
+                      else (breaks[k - 1] + 1 if k else 0) if pat.stop_before else 0)
+                k = bisect_left(breaks, i + 1)
+                hi = (min(n, i + pat.after + 1) if pat.after is not None
+                      else (breaks[k] if k < len(breaks) else n) if pat.stop_after else n)
                 if windows and lo <= windows[-1][1]:
                     windows[-1][1] = max(windows[-1][1], hi)
                 else:
@@ -431,7 +408,6 @@ class RuleAssistant:
         self._cue_matcher, self._cue_labels = self._make_cue_matcher()
         self._lemma_keys, self._lemma_values = self._lemma_table()
 
-    # --- set-up ---------------------------------------------------------------------
     def _make_cue_matcher(self) -> tuple[Any, dict[int, str]]:
         from spacy.matcher import PhraseMatcher  # lazy
 
@@ -449,17 +425,12 @@ class RuleAssistant:
         import numpy as np
 
         strings = self._nlp.vocab.strings
-        table: dict[int, int] = {}
-        if "lemmatizer" in self._nlp.pipe_names:
-            lookups = self._nlp.get_pipe("lemmatizer").lookups
-            if lookups.has_table("lemma_lookup"):
-                for orth, lemma in lookups.get_table("lemma_lookup").items():
-                    table[int(orth)] = strings.add(lemma if isinstance(lemma, str) else lemma[0])
-        keys = np.array(sorted(table), dtype=np.uint64)
-        values = np.array([table[int(k)] for k in keys], dtype=np.uint64)
-        return keys, values
+        table = self._nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup", {})
+        pairs = sorted((int(orth), strings.add(lemma if isinstance(lemma, str) else lemma[0]))
+                       for orth, lemma in table.items())
+        return (np.array([o for o, _ in pairs], dtype=np.uint64),
+                np.array([lem for _, lem in pairs], dtype=np.uint64))
 
-    # --- matching -------------------------------------------------------------------
     def _docs(self, texts: list[str]) -> Iterable[Doc]:
         """Tokenised, lemmatised docs of the normalised texts, in order."""
         import numpy as np
@@ -475,14 +446,14 @@ class RuleAssistant:
                 doc.from_array([LEMMA], lemmas.reshape(-1, 1))
             yield doc
 
-    def _matches(self, doc: Doc, text: str, role: str) -> list[Match]:
+    def _matches(self, doc: Doc, text: str, role: str) -> list[_Match]:
         """Every rule match in one doc, with its context decided."""
         c = self._compiled
         raw = c.phrase_matcher(doc) + c.lemma_matcher(doc) + self._matcher(doc)
         if not raw:
             return []
         ctx = _Context(doc, self._cue_matcher, self._cue_labels)
-        out: list[Match] = []
+        out: list[_Match] = []
         seen: set[tuple[int, int, int]] = set()
         for key, start, end in sorted(raw, key=lambda m: (m[1], -m[2])):
             if (key, start, end) in seen:
@@ -494,18 +465,16 @@ class RuleAssistant:
             ce = last.idx + len(last)
             matched = text[cs:ce]
             one_word = not any(ch.isspace() or ch == "-" for ch in matched)
-            m = Match(info, start, end, cs, ce, matched, ONE_WORD if one_word else BASE[info.kind])
+            m = _Match(info, start, end, cs, ce, matched, ONE_WORD if one_word else BASE[info.kind])
             if info.roles is not None and role not in info.roles:
-                m.filtered = True
-                m.dropped = "role"
-                out.append(m)
-                continue
-            self._decide(m, ctx)
+                m.filtered, m.dropped = True, "role"
+            else:
+                self._decide(m, ctx)
             out.append(m)
         return out
 
     @staticmethod
-    def _decide(m: Match, ctx: _Context) -> None:
+    def _decide(m: _Match, ctx: _Context) -> None:
         """Apply negation, wishes, questions and hedges to one match (see module docstring)."""
         info = m.rule
         code: str | None = info.code
@@ -537,7 +506,6 @@ class RuleAssistant:
             m.hedge = ctx.hedged(m.start, m.end)
         m.code = code
 
-    # --- public ---------------------------------------------------------------------
     def suggest(self, segments: Iterable[SegmentInput]) -> list[Suggestion]:
         """One suggestion per (segment, code) that a rule found evidence for."""
         segs = [s for s in segments if s.role not in NOT_CODED and s.text.strip()]
@@ -549,9 +517,9 @@ class RuleAssistant:
                 out.extend(self._suggestions(seg, matches))
         return out
 
-    def _suggestions(self, seg: SegmentInput, matches: list[Match]) -> list[Suggestion]:
+    def _suggestions(self, seg: SegmentInput, matches: list[_Match]) -> list[Suggestion]:
         """Fold the counting matches of one segment into one suggestion per code."""
-        by_code: dict[str, list[Match]] = {}
+        by_code: dict[str, list[_Match]] = {}
         for m in matches:
             if m.code is not None and m.dropped is None:
                 by_code.setdefault(m.code, []).append(m)

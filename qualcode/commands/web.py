@@ -35,4 +35,7 @@ def serve(obj: Context, host: str, port: int, token: str | None) -> None:
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"Project: {app.extensions['qualcode'].store.display_url}")
     click.echo(f"Open {url}  (Ctrl+C stops the server)", nl=True)
-    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    try:
+        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc

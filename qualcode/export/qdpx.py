@@ -127,7 +127,7 @@ def build_project(store: Store, *, status: str = "accepted", name: str = "qualco
     if codebook is not None:
         root.append(codebook_meta_comment(codebook))
 
-    people = set(coders(store)) | {r["coder"] for r in all_rows} | {r["decided_by"] for r in all_rows if r["decided_by"]}
+    people = set(coders(store)) | {name for r in all_rows for name in (r["coder"], r["decided_by"]) if name}
     if people:
         users_el = _sub(root, "Users")
         for person in sorted(people):

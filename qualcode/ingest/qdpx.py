@@ -136,19 +136,19 @@ class _Reader:
                                file=self.where, line=self.root.sourceline)
         self.atlas = "atlas" in (self.root.get("origin") or "").lower()
 
-    def fail(self, message: str, el: etree._Element | None) -> InvalidInput:
-        return InvalidInput(message, file=self.where, line=el.sourceline if el is not None else None)
+    def fail(self, message: str, where: etree._Element | int | None) -> InvalidInput:
+        line = where if isinstance(where, int) or where is None else where.sourceline
+        return InvalidInput(message, file=self.where, line=line)
 
     def section(self, name: str) -> list[etree._Element]:
         return [c for s in _kids(self.root, name) for c in s if isinstance(c.tag, str)]
 
     # -- users, variables, cases -------------------------------------------------------
     def users(self) -> dict[str, str]:
-        out = {}
-        for u in self.section("Users"):
-            name = (u.get("name") or u.get("id") or "").strip() or self.coder_default
-            out[_guid(u.get("guid"))] = f"{name} (imported)" if name in MACHINE_NAMES else name
-        return out
+        """User GUID -> name (a user called like a machine coder gets " (imported)")."""
+        names = {_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip() or self.coder_default
+                 for u in self.section("Users")}
+        return {g: f"{n} (imported)" if n in MACHINE_NAMES else n for g, n in names.items()}
 
     def values(self, el: etree._Element, variables: dict[str, str]) -> dict[str, str]:
         """The element's VariableValues by variable name."""
@@ -171,7 +171,8 @@ class _Reader:
             guids.add(_guid(case.get("guid")))
             name = (case.get("name") or "").strip()
             values = self.values(case, variables)
-            if name.startswith(ROLE_CASE_PREFIX) and (role := _ROLE_NAMES.get(name[5:].strip().casefold())):
+            role = _ROLE_NAMES.get(name.removeprefix(ROLE_CASE_PREFIX).strip().casefold())
+            if name.startswith(ROLE_CASE_PREFIX) and role:
                 sel_roles.update({_guid(r.get("targetGUID")): role for r in _kids(case, "SelectionRef")})
             if name.startswith(SITE_CASE_PREFIX):
                 values.setdefault("site", name[len(SITE_CASE_PREFIX):].strip())
@@ -188,18 +189,20 @@ class _Reader:
             member = self.members.get(cand.lower().lstrip("/"))
             if member:
                 return self.decode(self.zf.read(member), el)
-        base = PurePosixPath(rel).name.lower()
-        found = [m for k, m in self.members.items() if PurePosixPath(k).name == base]
+        leaf = PurePosixPath(rel).name.lower()
+        found = [m for k, m in self.members.items() if PurePosixPath(k).name == leaf]
         if len(found) == 1:
             return self.decode(self.zf.read(found[0]), el)
-        if not ref.lower().startswith("internal:"):
-            folder = Path(self.root.get("basePath") or ".")
-            folder = folder if folder.is_absolute() else self.path.parent / folder
-            for disk in (folder / rel, self.path.parent / rel, Path("/" + rel)):
-                if disk.is_file():
-                    self.notes.append(f"read {ref} from {disk}, outside the archive")
-                    return self.decode(disk.read_bytes(), el)
-        raise self.fail(f"the source file {ref!r} is not in the archive", el)
+        # a relative path may name a file beside the .qdpx (under a relative basePath); nothing
+        # outside that folder is read, so a project file cannot pull in other files on this disk
+        home = self.path.parent.resolve()
+        base = home / (self.root.get("basePath") or ".").replace("\\", "/").lstrip("/")
+        for disk in (base / rel, home / rel) if not ref.lower().startswith(("internal:", "absolute:")) else ():
+            disk = disk.resolve()
+            if disk.is_relative_to(home) and disk.is_file():
+                self.notes.append(f"read {ref} from {disk}, outside the archive")
+                return self.decode(disk.read_bytes(), el)
+        raise self.fail(f"the source file {ref!r} is not in the archive (nor beside it)", el)
 
     def decode(self, data: bytes, el: etree._Element) -> str:
         try:
@@ -217,7 +220,8 @@ class _Reader:
             kind = _local(src)
             name = (src.get("name") or "").strip() or _guid(src.get("guid"))
             if kind != "TextSource":
-                self.notes += [f"skipped the {_NON_TEXT[kind]} source {name!r}: only text is imported"] * (kind in _NON_TEXT)
+                if kind in _NON_TEXT:
+                    self.notes.append(f"skipped the {_NON_TEXT[kind]} source {name!r}: only text is imported")
                 continue
             content = next(_kids(src, "PlainTextContent"), None)
             if content is not None:
@@ -250,7 +254,8 @@ class _Reader:
             bare[_guid(sel.get("guid"))] = (start, end)
             return
         desc = next(_kids(sel, "Description"), None)
-        status = _STATUS_RE.search(desc.text or "") if desc is not None and (desc.text or "").startswith(STATUS_MARK) else None
+        note = (desc.text or "") if desc is not None else ""
+        status = _STATUS_RE.search(note) if note.startswith(STATUS_MARK) else None
         if status and status.group(1) != "accepted":
             self.skipped[f"codings with status {status.group(1)} (qualcode's own marking)"] += len(found)
             return
@@ -304,12 +309,12 @@ def _paragraph_segments(text: str) -> list[_Seg]:
     return [_Seg(m.start(), m.end(), "unknown", None, i) for i, m in enumerate(re.finditer(r"\S(?:[^\n]*\S)?", text))]
 
 
-def _build_segments(doc: _Doc, bare: dict[str, tuple[int, int]], sel_roles: dict[str, str], roles: RoleMap) -> None:
-    turns = _turn_segments(doc.text, doc.name, roles)
+def _build_segments(reader: _Reader, doc: _Doc, bare: dict[str, tuple[int, int]], sel_roles: dict[str, str]) -> bool:
+    """Cut a new document into segments; False (with a note) when its text is empty."""
+    turns = _turn_segments(doc.text, doc.name, reader.roles)
     marked = sorted((span[0], span[1], sel_roles[g]) for g, span in bare.items() if g in sel_roles)
-    if marked and all(a[1] <= b[0] and a[0] < a[1] for a, b in zip(marked, marked[1:])) and marked[-1][0] < marked[-1][1]:
+    if marked and all(a[0] < a[1] <= b[0] for a, b in zip(marked, [*marked[1:], (len(doc.text) + 1,)])):
         tstarts = [t.start for t in turns or []]
-        doc.segs = []
         for a, b, role in marked:
             t = turns[bisect_right(tstarts, a) - 1] if turns and bisect_right(tstarts, a) else None
             doc.segs.append(_Seg(a, b, role, t.label if t else None, t.turn if t else len(doc.segs),
@@ -319,6 +324,28 @@ def _build_segments(doc: _Doc, bare: dict[str, tuple[int, int]], sel_roles: dict
         doc.segs, doc.unit = turns, "turn"
     else:
         doc.segs = _paragraph_segments(doc.text)
+    if not doc.segs:
+        reader.notes.append(f"skipped the text source {doc.name!r}: its text is empty")
+        return False
+    found = {s.label: s.role for s in reversed(doc.segs) if s.label}
+    odd = [f"{x}={r}" for x, r in sorted(found.items())
+           if not _is_role_tag(x) and reader.default_roles.resolve(x) == "unknown"]
+    reader.notes += [f"{doc.name}: the text keeps these speaker labels as written (they may be names; "
+                     f"roles: {', '.join(odd)})"] * bool(odd)
+    return True
+
+
+def _match_existing(reader: _Reader, store: Store, doc: _Doc, existing: dict[str, Any]) -> None:
+    """Reuse a project document of the same name and text (a CRLF copy maps its offsets to LF)."""
+    if existing["text"] != doc.text and existing["text"] == doc.text.replace("\r\n", "\n"):
+        crs = [m.start() for m in re.finditer("\r\n", doc.text)]
+        for c in doc.codings:
+            c.start, c.end = c.start - bisect_left(crs, c.start), c.end - bisect_left(crs, c.end)
+    elif existing["text"] != doc.text:
+        raise reader.fail(f"the project already has a document named {doc.name!r} with a different text", doc.line)
+    if doc.codings and not store.segment_rows(all_roles=True, document_ids=[existing["id"]]):
+        raise reader.fail(f"the project's document {doc.name!r} has no segments to code", doc.line)
+    doc.existing_id = existing["id"]
 
 
 def _segment_for(starts: list[int], ends: list[int], start: int) -> int:
@@ -327,12 +354,6 @@ def _segment_for(starts: list[int], ends: list[int], start: int) -> int:
     if i >= 0 and start < ends[i]:
         return i
     return i + 1 if i + 1 < len(starts) else max(i, 0)
-
-
-def _crlf_mapper(text: str):  # noqa: ANN202
-    """Offsets in ``text`` -> offsets in the same text with CRLF turned into LF."""
-    crs = [m.start() for m in re.finditer("\r\n", text)]
-    return lambda p: p - bisect_left(crs, p)
 
 
 # -- codebook -----------------------------------------------------------------------------
@@ -345,35 +366,28 @@ def _codebook(reader: _Reader, store: Store, case_guids: set[str]) -> tuple[Code
         imported, guid_ids = codebook_from_project(reader.root, reader.where, reader.path.stem)
     except InvalidCodebook as exc:
         raise InvalidInput(exc.message, file=exc.file, line=exc.line, code=exc.code) from exc
-    dropped = {cid for g, cid in guid_ids.items() if _guid(g) in case_guids}  # NVivo lists cases as codes too
-    if dropped:
-        reader.notes.append(f"{len(dropped)} code(s) that are cases skipped")
     index = imported.by_id
-    def kept_parent(cid: str | None) -> str | None:
+    dropped = {cid for g, cid in guid_ids.items() if _guid(g) in case_guids}  # NVivo lists its cases as codes too
+    reader.skipped["codes that are cases"] += len(dropped)
+    base = project.codes if project else []
+    have, by_guid = {c.id for c in base}, {code_guid(c.id): c.id for c in base}
+    to_project = {cid: by_guid.get(_guid(g), cid) for g, cid in guid_ids.items()}
+
+    def parent_of(cid: str | None) -> str | None:  # the nearest kept ancestor, as a project code id
         while cid in dropped:
             cid = index[cid].parent
-        return cid
-    codes = [replace(c, parent=kept_parent(c.parent)) for c in imported.codes if c.id not in dropped]
-    to_project: dict[str, str] = {}
-    by_guid = {code_guid(c.id): c.id for c in project.codes} if project else {}
-    have = {c.id for c in project.codes} if project else set()
-    for g, cid in guid_ids.items():
-        if cid not in dropped:
-            to_project[cid] = by_guid.get(_guid(g), cid)
-    added = [c for c in codes if c.id not in have and to_project.get(c.id, c.id) not in have]
-    base = project.codes if project else []
-    merged_codes = [*base, *(replace(c, parent=to_project.get(c.parent, c.parent) if c.parent else None,
-                                     position=len(base) + i) for i, c in enumerate(added))]
-    merged = Codebook(name=project.name if project else imported.name,
-                      version=project.version if project else imported.version,
-                      description=project.description if project else imported.description,
-                      codes=merged_codes, source=reader.where)
-    if merged.codes:
-        problems = validate(merged, compile_patterns=any(c.rules for c in added))
-        if problems:
-            p = problems[0]
-            raise InvalidInput(f"the merged codebook is not valid: {p.message}", file=reader.where, code=p.code)
-    ids = {_guid(g): to_project[cid] for g, cid in guid_ids.items() if cid in to_project}
+        return to_project.get(cid, cid) if cid else None
+
+    added = [c for c in imported.codes if c.id not in dropped and to_project.get(c.id, c.id) not in have]
+    meta = project or imported
+    merged = Codebook(name=meta.name, version=meta.version, description=meta.description, source=reader.where,
+                      codes=[*base, *(replace(c, parent=parent_of(c.parent), position=len(base) + i)
+                                      for i, c in enumerate(added))])
+    problems = validate(merged, compile_patterns=any(c.rules for c in added)) if merged.codes else []
+    if problems:
+        raise InvalidInput(f"the merged codebook is not valid: {problems[0].message}", file=reader.where,
+                           code=problems[0].code)
+    ids = {_guid(g): to_project[cid] for g, cid in guid_ids.items() if cid not in dropped}
     return (merged if merged.codes else None), ids, [c.id for c in added]
 
 
@@ -408,42 +422,18 @@ def import_qdpx(store: Store, path: str | Path, *, coder_default: str = "importe
         base, n = doc.name, 2
         while doc.name in names:
             doc.name, n = f"{base} ({n})", n + 1
-        if doc.name != base:
-            reader.notes.append(f"a second source named {base!r} imported as {doc.name!r}")
+        reader.notes += [f"a second source named {base!r} imported as {doc.name!r}"] * (doc.name != base)
         names.add(doc.name)
         for c in doc.codings:
             if c.code not in code_ids and c.code not in case_guids:
-                raise InvalidInput(f"a coding refers to code {c.code!r}, which is not in the codebook",
-                                   file=reader.where, line=c.line)
+                raise reader.fail(f"a coding refers to code GUID {c.code!r}, which is not in the codebook", c.line)
             reader.skipped["codings of cases (case membership)"] += c.code not in code_ids
             c.code = code_ids.get(c.code, "")
         doc.codings = [c for c in doc.codings if c.code]
-        existing = store.document_by_name(doc.name)
-        if existing is not None:
-            same = existing["text"] == doc.text
-            if not same and existing["text"] == doc.text.replace("\r\n", "\n"):
-                to_lf = _crlf_mapper(doc.text)
-                for c in doc.codings:
-                    c.start, c.end = to_lf(c.start), to_lf(c.end)
-                same = True
-            if not same:
-                raise InvalidInput(f"the project already has a document named {doc.name!r} with a different text",
-                                   file=reader.where, line=doc.line)
-            doc.existing_id = existing["id"]
-            if doc.codings and not store.segment_rows(all_roles=True, document_ids=[existing["id"]]):
-                raise InvalidInput(f"the project's document {doc.name!r} has no segments to code",
-                                   file=reader.where, line=doc.line)
-        else:
-            _build_segments(doc, bare, sel_roles, reader.roles)
-            if not doc.segs:
-                reader.notes.append(f"skipped the text source {doc.name!r}: its text is empty")
-                continue
-            found_roles = {s.label: s.role for s in reversed(doc.segs) if s.label}
-            odd = [f"{x}={r}" for x, r in sorted(found_roles.items())
-                   if not _is_role_tag(x) and reader.default_roles.resolve(x) == "unknown"]
-            if odd:
-                reader.notes.append(f"{doc.name}: the text keeps these speaker labels as written (they may be "
-                                    f"names; roles: {', '.join(odd)})")
+        if (existing := store.document_by_name(doc.name)) is not None:
+            _match_existing(reader, store, doc, existing)
+        elif not _build_segments(reader, doc, bare, sel_roles):
+            continue
         docs.append(doc)
 
     if merged is not None:

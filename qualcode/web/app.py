@@ -1,4 +1,20 @@
-"""The app factory: one Store per app, the views, the error pages and the security hooks."""
+"""The app factory: one Store per app, the views, the error pages and the security hooks.
+
+Routes (every page needs a coder name; every POST a CSRF token):
+
+======================================================  ==========================================
+``GET/POST /coder``                                     choose the coder name (kept in the session)
+``GET /``                                               documents; ``?site= &role= &wave= &status=``
+``GET /documents/<id>``                                 the transcript with suggestions and codes
+``GET /documents/<id>/segments/<sid>/code``             apply a code without JavaScript
+``POST /documents/<id>/codings/<cid>``                  ``decision=accept|reject``
+``POST /documents/<id>/segments/<sid>/codes``           ``code``, ``start``/``end`` or ``quote``
+``POST /undo``                                          undo the coder's last decision
+``GET /queue``, ``/codebook``, ``/matrix``, ``/quotes``  review queue, codebook, matrix, its quotes
+======================================================  ==========================================
+
+POSTs answer with a redirect, or with JSON when the request asks for it (the page's fetch).
+"""
 
 from __future__ import annotations
 

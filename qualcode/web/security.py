@@ -16,7 +16,7 @@ import secrets
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -69,7 +69,8 @@ def refuse(status: int, message: str, *, redirect_to: str | None = None) -> Resp
 
 def safe_next(target: str | None) -> str:
     """A local path to go back to (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)):
         return url_for("documents.index")
     return target
 
@@ -140,7 +141,3 @@ def install(app: Flask, token: str | None) -> None:
         if resp.mimetype == "text/html":
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
-
-
-def not_found(what: str) -> None:
-    abort(404, description=what)
