@@ -100,12 +100,19 @@ def agreement(obj: Context, coders: str, codes: str | None, level: str, mode: st
 
 @main.command("suggest")
 @click.option("--method", type=click.Choice(["rules", "classifier", "all"]), default="all", show_default=True)
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="Classifier probability needed to suggest.")
+@click.option("--threshold", type=float, default=None,
+              help="Classifier probability needed to suggest alone [default: 0.5, or with "
+                   "--method all the threshold learned by `qualcode train`].")
 @click.pass_obj
 @handle_errors
-def suggest_cmd(obj: Context, method: str, threshold: float) -> None:
+def suggest_cmd(obj: Context, method: str, threshold: float | None) -> None:
     """Store rule and/or classifier suggestions for every segment (replacing that method's
     open suggestions; human decisions are never touched).
+
+    With --method all and a trained model, rules and classifier check each other: a rule
+    hit is kept only where the classifier finds its theme plausible, and the classifier
+    suggests alone only where it is confident; `qualcode train` learns both thresholds
+    from the human codings (cross-validated by document).
 
     \b
     Example:
@@ -114,9 +121,18 @@ def suggest_cmd(obj: Context, method: str, threshold: float) -> None:
     """
     from qualcode.workflows.assist import suggest
 
-    results = suggest(obj.store(), method, threshold=threshold)
+    store = obj.store()
+    results = suggest(store, method, threshold=threshold)
     if method == "all" and "classifier" not in results:
         click.echo("no trained classifier yet: rules only (run `qualcode train`)")
+    elif method == "all":
+        from qualcode.workflows.assist import combine_policy, load_classifier
+
+        policy = combine_policy(load_classifier(store))  # type: ignore[arg-type]
+        if policy is not None:
+            hi = policy.hi if threshold is None else threshold
+            click.echo(f"rules kept where the classifier gives their theme p >= {policy.lo:.2f}; "
+                       + ("classifier alone where p >= " + f"{hi:.2f}" if hi <= 1 else "classifier never alone"))
     for source, r in results.items():
         click.echo(f"{source}: {r.added} suggestions stored ({r.replaced} earlier open ones replaced, "
                    f"{r.kept} already decided)")
@@ -154,6 +170,14 @@ def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: b
     if len(seed_only):
         click.echo(f"\n{len(seed_only)} codes learned from the codebook's seed texts only (not evaluated): "
                    + ", ".join(seed_only["code"]))
+    policy = res.model.metadata.get("combine")
+    if policy:
+        click.echo(f"\nRules and classifier together (`suggest --method all`): keep a rule hit where "
+                   f"p(theme) >= {policy['lo']:.2f}, "
+                   + (f"classifier alone where p >= {policy['hi']:.2f} " if policy["hi"] <= 1
+                      else "classifier never alone ")
+                   + f"(macro F1 over themes {policy['cv_macro_f1']:.2f}, cross-validated over "
+                   f"{policy['folds']} groups of documents)")
     if len(res.skipped):
         click.echo("\nLeft out for too few examples:")
         for _, row in res.skipped.iterrows():

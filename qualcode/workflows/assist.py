@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from qualcode.coding.classifier import CodeClassifier, TrainResult
+    from qualcode.coding.combine import CombinePolicy
 
 METHODS = ("rules", "classifier", "all")
 MODEL_NAME = "classifier"
@@ -43,29 +44,52 @@ def load_classifier(store: Store) -> "CodeClassifier | None":
     return None if found is None else CodeClassifier.from_bytes(found[1])
 
 
-def suggest(store: Store, method: str = "all", *, threshold: float = 0.5) -> dict[str, SuggestResult]:
+def suggest(store: Store, method: str = "all", *, threshold: float | None = None
+            ) -> dict[str, SuggestResult]:
     """Run the rules and/or the classifier over every segment and store their suggestions.
 
+    ``all`` with a trained model applies the model's combine policy (see
+    :mod:`qualcode.coding.combine`): rule hits the classifier finds implausible for their
+    theme are dropped, and the classifier suggests alone above the policy's threshold
+    (``threshold`` overrides it). ``classifier`` alone uses ``threshold`` or 0.5.
     Each method's earlier open suggestions are replaced; decisions are never touched.
     """
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
-    if not 0.0 <= threshold <= 1.0:
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise InvalidInput(f"threshold must be between 0 and 1, got {threshold}")
     segs = segment_inputs(store)
     results: dict[str, SuggestResult] = {}
+    model = load_classifier(store) if method in ("classifier", "all") else None
+    if method == "classifier" and model is None:
+        raise QualcodeError("no trained classifier yet: run `qualcode train` first")
     if method in ("rules", "all"):
         from qualcode.coding.rules import RuleAssistant
 
-        results["rule"] = store_suggestions(store, RuleAssistant(store.codebook()).suggest(segs), "rule")
-    if method in ("classifier", "all"):
-        model = load_classifier(store)
-        if model is None:
-            if method == "classifier":
-                raise QualcodeError("no trained classifier yet: run `qualcode train` first")
-        else:
-            results["classifier"] = store_suggestions(store, model.suggest(segs, threshold=threshold), "classifier")
+        rules = RuleAssistant(store.codebook())
+        policy = combine_policy(model) if method == "all" and model is not None else None
+        if policy is not None:
+            from qualcode.coding.combine import CombinedAssistant
+
+            if threshold is not None:
+                policy = replace(policy, hi=threshold)
+            both = CombinedAssistant(rules, model, policy).suggest(segs)  # type: ignore[arg-type]
+            for source in ("rule", "classifier"):
+                results[source] = store_suggestions(
+                    store, [s for s in both if s.source == source], source)
+            return results
+        results["rule"] = store_suggestions(store, rules.suggest(segs), "rule")
+    if model is not None:
+        cut = 0.5 if threshold is None else threshold
+        results["classifier"] = store_suggestions(store, model.suggest(segs, threshold=cut), "classifier")
     return results
+
+
+def combine_policy(model: "CodeClassifier") -> "CombinePolicy | None":
+    """The rules-and-classifier policy saved with a model at training time, if any."""
+    from qualcode.coding.combine import CombinePolicy
+
+    return CombinePolicy.from_dict(model.metadata.get("combine"))
 
 
 def human_examples(store: Store, coders: Sequence[str] | None = None) -> list:
@@ -113,11 +137,14 @@ def train(
     min_examples: int = 5,
     cold_start: bool = True,
     evaluate: bool = True,
+    combine: bool = True,
 ) -> TrainOutcome:
     """Train the classifier on the project's human codings and save it in the project.
 
     With ``cold_start`` the codebook's definitions, include criteria and examples are added
-    as seed texts (never counted in the cross-validated report).
+    as seed texts (never counted in the cross-validated report). With ``combine`` the
+    rules-and-classifier policy is chosen by cross-validation grouped by document and
+    saved with the model (it needs human codings in at least 3 documents).
     """
     from qualcode.coding import classifier as clf
 
@@ -126,10 +153,19 @@ def train(
     seeds = clf.seed_examples_from_codebook(codebook.codes) if cold_start else []
     if not examples and not seeds:
         raise QualcodeError("nothing to learn from: import or review some codings first (or use --cold-start)")
+    parent_of = {c.id: c.parent for c in codebook.codes}
     result = clf.train(
-        examples, {c.id: c.parent for c in codebook.codes}, min_examples=min_examples, seeds=seeds,
+        examples, parent_of, min_examples=min_examples, seeds=seeds,
         codebook_version=store.codebook_version(), evaluate=evaluate,
     )
+    if combine and examples:
+        from qualcode.coding.combine import fit_policy
+        from qualcode.coding.rules import RuleAssistant
+
+        policy = fit_policy(examples, segment_inputs(store), RuleAssistant(codebook), parent_of,
+                            seeds=seeds, min_examples=min_examples)
+        if policy is not None:
+            result.model.metadata["combine"] = policy.to_dict()
     info = dict(result.model.metadata)
     info.update(n_human=len(examples), n_seed=len(seeds), codes=list(result.model.codes))
     model_id = save_model(store, MODEL_NAME, _jsonable(info), result.model.to_bytes())

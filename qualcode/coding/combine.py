@@ -1,0 +1,211 @@
+"""Rules and classifier together: each checks the other, with thresholds learned from people.
+
+Rules find every mention of a theme; human coders code what a turn is about. So a rule
+hit is kept only where the classifier finds its theme at least plausible (probability of
+the top-level theme >= ``lo``), and the classifier suggests on its own only where it is
+confident (probability >= ``hi``). Both thresholds are chosen by cross-validation grouped
+by document on the human codings (:func:`fit_policy`), never on the data scored later, and
+saved with the model, so that ``suggest --method all`` and the quality benchmark apply
+exactly the same policy.
+
+Pure: segments and examples in, suggestions and a policy out; the store persists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from qualcode.coding.base import SegmentInput, Suggestion
+from qualcode.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from qualcode.coding.classifier import CodeClassifier, TrainingExample
+    from qualcode.coding.rules import RuleAssistant
+
+HI_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: the classifier never suggests alone
+LO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)  # 0.0: every rule hit is kept
+DEFAULT_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class CombinePolicy:
+    """Keep a rule hit when p(theme) >= lo; let the classifier suggest alone when p >= hi.
+
+    ``cv_macro_f1`` is the cross-validated macro F1 over top-level themes that chose it
+    (NaN for a policy set by hand), ``folds`` the number of document groups used.
+    """
+
+    hi: float = 0.6
+    lo: float = 0.1
+    cv_macro_f1: float = float("nan")
+    folds: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("hi", "lo"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.01):
+                raise InvalidInput(f"combine policy {name} must be between 0 and 1, got {v!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (None if isinstance(v, float) and np.isnan(v) else v)
+                for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CombinePolicy | None:
+        if not data:
+            return None
+        f1 = data.get("cv_macro_f1")
+        return cls(hi=float(data["hi"]), lo=float(data["lo"]),
+                   cv_macro_f1=float("nan") if f1 is None else float(f1),
+                   folds=int(data.get("folds") or 0))
+
+
+def _top_of(parent_of: Mapping[str, str | None]) -> dict[str, str]:
+    out = {}
+    for code in parent_of:
+        top, seen = code, {code}
+        while parent_of.get(top) is not None and parent_of[top] not in seen:
+            top = parent_of[top]  # type: ignore[assignment]
+            seen.add(top)
+        out[code] = top
+    return out
+
+
+def _macro_f1(pred: np.ndarray, truth: np.ndarray) -> float:
+    tp = (pred & truth).sum(0)
+    fp = (pred & ~truth).sum(0)
+    fn = (~pred & truth).sum(0)
+    denom = 2 * tp + fp + fn
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
+    return float(f1.mean())
+
+
+def decide(p: np.ndarray, rule_hit: np.ndarray, policy: CombinePolicy) -> np.ndarray:
+    """Theme presence under ``policy``: (p >= hi) or (rule hit and p >= lo)."""
+    return (p >= policy.hi) | (rule_hit & (p >= policy.lo))
+
+
+def choose_policy(p: np.ndarray, rule_hit: np.ndarray, truth: np.ndarray, *,
+                  folds: int = 0) -> CombinePolicy:
+    """The (hi, lo) pair of the grids with the best macro F1 over themes; ties go to the
+    larger ``lo`` then the larger ``hi`` (fewer, surer suggestions)."""
+    p, rule_hit, truth = (np.asarray(a) for a in (p, rule_hit, truth))
+    if not (p.shape == rule_hit.shape == truth.shape) or p.ndim != 2:
+        raise InvalidInput("choose_policy needs three arrays of one shape (segments, themes)")
+    best: tuple[float, float, float] | None = None
+    for hi in HI_GRID:
+        for lo in LO_GRID:
+            if lo > hi:
+                continue
+            f1 = _macro_f1(decide(p, rule_hit.astype(bool), CombinePolicy(hi, lo)),
+                           truth.astype(bool))
+            key = (round(f1, 9), lo, hi)
+            if best is None or key > best:
+                best = key
+    assert best is not None
+    return CombinePolicy(hi=best[2], lo=best[1], cv_macro_f1=best[0], folds=folds)
+
+
+def _theme_hits(suggestions: Iterable[Suggestion], index: Mapping[int, int],
+                themes: Sequence[str], top_of: Mapping[str, str]) -> np.ndarray:
+    col = {t: j for j, t in enumerate(themes)}
+    out = np.zeros((len(index), len(themes)), dtype=bool)
+    for s in suggestions:
+        out[index[s.segment_id], col[top_of[s.code]]] = True
+    return out
+
+
+def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentInput],
+               rules: RuleAssistant, parent_of: Mapping[str, str | None], *,
+               seeds: Sequence[TrainingExample] = (), folds: int = DEFAULT_FOLDS,
+               seed: int = 0, min_examples: int = 5) -> CombinePolicy | None:
+    """Choose the policy by cross-validation grouped by document.
+
+    ``examples`` are human-coded segments (with ``segment_id``), ``segments`` give their
+    documents and roles. In each fold the classifier is trained on the other documents and
+    scores this fold's segments; the rules score every segment once. Returns None when
+    there are fewer than 3 documents to group by (no honest estimate is possible).
+    """
+    from qualcode.coding import classifier as clf
+
+    seg_of = {s.id: s for s in segments}
+    rows = [e for e in examples if e.segment_id in seg_of]
+    docs = sorted({seg_of[e.segment_id].document for e in rows})
+    k = min(folds, len(docs))
+    if k < 3:
+        return None
+    top_of = _top_of(parent_of)
+    themes = [c for c in parent_of if parent_of[c] is None]
+    col = {t: j for j, t in enumerate(themes)}
+    index = {e.segment_id: i for i, e in enumerate(rows)}
+    truth = np.zeros((len(rows), len(themes)), dtype=bool)
+    for i, e in enumerate(rows):
+        for c in e.codes:
+            truth[i, col[top_of[c]]] = True
+    hits = _theme_hits(rules.suggest([seg_of[e.segment_id] for e in rows]), index, themes, top_of)
+
+    order = np.random.RandomState(seed).permutation(docs)
+    fold_of = {d: i % k for i, d in enumerate(order)}
+    p = np.zeros((len(rows), len(themes)))
+    for f in range(k):
+        test = [i for i, e in enumerate(rows) if fold_of[seg_of[e.segment_id].document] == f]
+        train_rows = [e for e in rows if fold_of[seg_of[e.segment_id].document] != f]
+        try:
+            model = clf.train(train_rows, parent_of, seeds=seeds, evaluate=False, seed=seed,
+                              min_examples=min_examples).model
+        except InvalidInput:
+            continue  # this fold has too little to learn from: its p stays 0 (rules alone)
+        p[test] = theme_probabilities(model, [rows[i].text for i in test], themes)
+    return choose_policy(p, hits, truth, folds=k)
+
+
+def theme_probabilities(model: CodeClassifier, texts: Sequence[str],
+                        themes: Sequence[str]) -> np.ndarray:
+    """p(theme) per text: the highest probability of the theme or any code under it (a
+    sub-code implies its theme), so that p(theme) >= t exactly when the classifier at
+    threshold t suggests something in the theme. 0 where nothing in it was trained."""
+    probs = model.predict_proba(list(texts))
+    top_of = _top_of(model.parent_of)
+    col = {t: j for j, t in enumerate(themes)}
+    out = np.zeros((len(texts), len(themes)))
+    for j, code in enumerate(model.codes):
+        t = col[top_of[code]]
+        np.maximum(out[:, t], probs[:, j], out=out[:, t])
+    return out
+
+
+class CombinedAssistant:
+    """Rule suggestions vetted by the classifier, plus the classifier's confident ones.
+
+    ``suggest`` returns suggestions of both sources (``rule`` and ``classifier``), each with
+    its usual provenance; a kept rule suggestion also carries ``theme_score``, the
+    classifier's probability for its theme.
+    """
+
+    source = "combined"
+
+    def __init__(self, rules: RuleAssistant, model: CodeClassifier,
+                 policy: CombinePolicy) -> None:
+        self.rules, self.model, self.policy = rules, model, policy
+        self._top_of = _top_of(model.parent_of)
+        self._themes = [c for c in model.parent_of if model.parent_of[c] is None]
+
+    def suggest(self, segments: Iterable[SegmentInput]) -> list[Suggestion]:
+        segs = [s for s in segments if s.text.strip()]
+        if not segs:
+            return []
+        p = theme_probabilities(self.model, [s.text for s in segs], self._themes)
+        row = {s.id: i for i, s in enumerate(segs)}
+        col = {t: j for j, t in enumerate(self._themes)}
+        out: list[Suggestion] = []
+        for s in self.rules.suggest(segs):
+            score = float(p[row[s.segment_id], col[self._top_of[s.code]]])
+            if score >= self.policy.lo:
+                out.append(Suggestion(s.segment_id, s.code, s.source, s.confidence,
+                                      {**s.provenance, "theme_score": round(score, 4)}))
+        if self.policy.hi <= 1.0:
+            out.extend(self.model.suggest(segs, threshold=self.policy.hi))
+        return out
