@@ -1,0 +1,105 @@
+"""`qualcode train`, `suggest` and `next` on part of the example corpus, through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from qualcode.cli import main
+from qualcode.store.repo import Store
+from qualcode.workflows.assist import combine_policy, load_classifier
+
+EX = Path(__file__).parent.parent / "transcripts_example"
+SITES = ("berkshire_", "bradford_", "wiltshire_")
+
+
+def _run(project: Path, *args: str, ok: bool = True):  # noqa: ANN202
+    result = CliRunner().invoke(main, ["--project", str(project), *args])
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three sites of the example corpus, ingested, with coder_a's codings imported."""
+    folder = tmp_path_factory.mktemp("assist")
+    files = folder / "interviews"
+    files.mkdir()
+    with open(EX / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["file"].startswith(SITES)]
+    for r in rows:
+        shutil.copy(EX / r["file"], files / r["file"])
+    pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
+    shutil.copy(EX / "roles.yaml", folder / "roles.yaml")
+    codings = pd.read_csv(EX / "codings_dev_coder_a.csv")
+    # one interview is left uncoded, for `next` to choose from
+    keep = codings.document.str.startswith(SITES) & (codings.document != rows[-1]["file"])
+    codings[keep].to_csv(folder / "codings.csv", index=False)
+    project = folder / "p.db"
+    _run(project, "init")
+    _run(project, "ingest", str(files), "--manifest", str(folder / "manifest.csv"),
+         "--roles", str(folder / "roles.yaml"))
+    before = _run(project, "suggest", "--method", "classifier", ok=False)
+    _run(project, "import", "codings", str(folder / "codings.csv"))
+    trained = _run(project, "train").output
+    return {"project": project, "folder": folder, "before": before, "trained": trained,
+            "docs": len(rows) - 1, "uncoded": rows[-1]["file"]}
+
+
+def test_classifier_needs_training_first(coded: dict) -> None:
+    before = coded["before"]
+    assert before.exit_code == 1
+    assert "qualcode train" in before.output and "Traceback" not in before.output
+
+
+def test_train_reports_cross_validation_and_learns_a_policy(coded: dict) -> None:
+    out = coded["trained"]
+    assert "Cross-validated on human codings" in out
+    assert "Left out for too few examples" in out or "seed texts only" in out
+    assert "Rules and classifier together" in out
+    with Store.open(coded["project"]) as store:
+        model = load_classifier(store)
+        assert model is not None
+        policy = combine_policy(model)
+    assert policy is not None and policy.folds == min(5, coded["docs"])
+    assert 0.0 <= policy.lo <= policy.hi and 0.0 <= policy.cv_macro_f1 <= 1.0
+
+
+def test_suggest_all_keeps_only_rule_hits_the_classifier_finds_plausible(coded: dict) -> None:
+    project, folder = coded["project"], coded["folder"]
+    rules_only = _run(project, "suggest", "--method", "rules").output
+    n_rules = int(rules_only.split("rule: ")[1].split()[0])
+    out = _run(project, "suggest", "--method", "all").output
+    assert "rules kept where the classifier gives their theme p >=" in out
+    n_kept = int(out.split("rule: ")[1].split()[0])
+    assert 0 < n_kept <= n_rules
+    _run(project, "export", "codings", "--out", str(folder / "rule.csv"), "--status", "suggested",
+         "--source", "rule")
+    rule = pd.read_csv(folder / "rule.csv")
+    assert len(rule) == n_kept
+    with Store.open(project) as store:
+        policy = combine_policy(load_classifier(store))  # type: ignore[arg-type]
+    scores = [json.loads(p)["theme_score"] for p in rule.provenance]
+    assert min(scores) >= policy.lo  # type: ignore[union-attr]
+    spans = [json.loads(p)["span"] for p in rule.provenance]
+    assert all(a < b for a, b in spans)
+
+
+def test_next_lists_segments_nobody_coded(coded: dict) -> None:
+    project, folder = coded["project"], coded["folder"]
+    out = _run(project, "next", "--n", "4", "--out", str(folder / "next.csv")).output
+    frame = pd.read_csv(folder / "next.csv")
+    assert len(frame) == 4
+    assert set(frame.document) == {coded["uncoded"]}
+    _run(project, "export", "codings", "--out", str(folder / "human.csv"), "--source", "human",
+         "--status", "accepted")
+    human = set(pd.read_csv(folder / "human.csv").segment_id)
+    assert not human & set(frame.segment_id)
+    assert str(frame.segment_id.iloc[0]) in out
