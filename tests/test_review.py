@@ -325,3 +325,17 @@ def test_command_statuses_match_the_library() -> None:
     from qualcode.commands.review import STATUSES as COMMAND_STATUSES
 
     assert COMMAND_STATUSES == STATUSES
+
+
+def test_review_runs_no_sql_of_its_own() -> None:
+    """The store owns the SQL: review.py asks qualcode.store for what it needs."""
+    import ast
+
+    import qualcode.coding.review as review
+
+    tree = ast.parse(Path(review.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and (m.startswith("sqlalchemy") or m == "qualcode.store.schema")}
+    calls = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    assert not calls & {"execute", "read", "write", "connect"}

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from qualcode.coding.base import Suggestion
 from qualcode.ingest.pipeline import ingest_paths
-from qualcode.store.codings import coding_rows, store_suggestions
+from qualcode.store.codings import coders, coding_rows, reviewed_segments, store_suggestions
 from qualcode.store.repo import Store
+from qualcode.store.schema import coding_events
 
 CLIENT_TEXT = ("Interviewer: What happened next?\n"
                "Service user: I got a job 😀 at the café <script>alert(1)</script> last week. "
@@ -399,3 +401,128 @@ def test_serve_command_binds_and_guards(project, host: str) -> None:  # noqa: AN
         proc.wait(timeout=10)
     if host != "127.0.0.1":
         assert "warning: serving on 127.0.0.2" in proc.stderr.read()
+
+
+def test_transcript_asks_the_store_for_its_own_documents_codings_only(app, project, monkeypatch) -> None:  # noqa: ANN001
+    from qualcode.web import viewmodel
+
+    calls: list[dict[str, Any]] = []
+    real = viewmodel.coding_rows
+
+    def spy(store, **filters):  # noqa: ANN001, ANN003, ANN202
+        calls.append(filters)
+        return real(store, **filters)
+
+    monkeypatch.setattr(viewmodel, "coding_rows", spy)
+    client = app.test_client()
+    login(client)
+    info = project[1]
+    doc = info["docs"]["site_a_client.txt"]
+    page = client.get(f"/documents/{doc}").text
+    assert calls == [{"all_roles": True, "document_id": doc}]
+    assert f'id="c-{info["codings"]["job_start"]}"' in page
+    assert f'id="c-{info["codings"]["co_location"]}"' not in page  # another document's suggestion
+
+
+def reviews_of(path: str) -> set[tuple[int, str]]:
+    with Store.open(path) as store:
+        return {(s, c) for c in ("alice", "bob") for s in reviewed_segments(store, c)}
+
+
+def queued(client) -> list[int]:  # noqa: ANN001
+    return [int(s) for s in re.findall(r'<li data-segment="(\d+)">', client.get("/queue").text)]
+
+
+def test_nothing_to_code_here_is_recorded_and_the_queue_skips_the_segment(app, project) -> None:  # noqa: ANN001
+    path, info = project
+    client = app.test_client()
+    token = login(client)
+    with Store.open(path) as store:
+        segs = store.segment_rows(all_roles=True)
+    cafe = next(s for s in segs if "café by café" in s["text"])
+    b_client = next(s for s in segs if s["document"] == "site_b_client.vtt" and s["role"] == "client")
+    interviewer = next(s for s in segs if s["role"] == "interviewer")
+    doc = info["docs"]["site_a_es.txt"]
+    url = f"/documents/{doc}/segments/{cafe['segment_id']}/reviewed"
+    assert cafe["segment_id"] in queued(client)
+    page = client.get(f"/documents/{doc}").text
+    assert f'action="{url}" class="nothing"' in page
+    assert page.count('class="btn small nothing-btn"') == 2  # the two ES turns, not the interviewer's
+
+    # CSRF-protected like every write, and a coder is needed
+    assert client.post(url).status_code == 400
+    assert client.post(url, data={"csrf_token": "wrong"}).status_code == 400
+    anonymous = app.test_client()
+    assert anonymous.post(url, data={"csrf_token": csrf(anonymous)}).status_code == 403
+    assert reviews_of(path) == set()
+
+    # the plain form goes back where it was posted from (the queue), never off the site
+    resp = client.post(url, data={"csrf_token": token, "next": "/queue?n=20"})
+    assert resp.status_code == 302 and resp.location == "/queue?n=20"
+    assert reviews_of(path) == {(cafe["segment_id"], "alice")}
+    assert cafe["segment_id"] not in queued(client)
+    page = client.get(f"/documents/{doc}").text
+    assert f'data-nothing="{cafe["segment_id"]}">nothing to code</span>' in page
+    assert f'action="{url}"' not in page and page.count('class="btn small nothing-btn"') == 1
+    resp = client.post(url, data={"csrf_token": token, "next": "//evil.example/"})
+    assert resp.status_code == 302 and resp.location == "/"
+    assert reviews_of(path) == {(cafe["segment_id"], "alice")}  # once, however often it is posted
+
+    # the page's fetch gets JSON; without `next` a form goes back to the turn
+    bdoc = info["docs"]["site_b_client.vtt"]
+    resp = client.post(f"/documents/{bdoc}/segments/{b_client['segment_id']}/reviewed",
+                       headers={"X-CSRF-Token": token, "Accept": "application/json"})
+    assert resp.json == {"segment_id": b_client["segment_id"], "reviewed": True, "coder": "alice"}
+    assert b_client["segment_id"] not in queued(client)
+    assert reviews_of(path) == {(cafe["segment_id"], "alice"), (b_client["segment_id"], "alice")}
+    es = info["es"]
+    resp = client.post(f"/documents/{doc}/segments/{es['segment_id']}/reviewed", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.location == f"/documents/{doc}#seg-{es['segment_id']}"
+    # open suggestions stay open: this is "no (further) code", not a rejection
+    assert {r["code"]: (r["status"], r["decided_by"]) for r in rows(path)} == {
+        "co_location": ("suggested", None), "team_exclusion": ("suggested", None), "job_start": ("suggested", None)}
+    with Store.open(path) as store, store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(coding_events)).scalar_one() == 0
+
+    # interviewer turns, other documents' segments and unknown segments are refused
+    resp = client.post(f"/documents/{interviewer['document_id']}/segments/{interviewer['segment_id']}/reviewed",
+                       data={"csrf_token": token})
+    assert resp.status_code == 400 and "interviewer turns are not coded" in resp.text
+    assert client.post(f"/documents/{bdoc}/segments/{cafe['segment_id']}/reviewed",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/documents/{doc}/segments/99999/reviewed", data={"csrf_token": token}).status_code == 404
+    assert {s for s, _ in reviews_of(path)} == {cafe["segment_id"], b_client["segment_id"], es["segment_id"]}
+
+    # the same record as the command line's: alice now counts as a coder of those segments
+    with Store.open(path) as store:
+        assert coders(store) == ["alice"]
+
+
+def test_the_queue_page_offers_nothing_to_code_for_each_segment(app, project) -> None:  # noqa: ANN001
+    client = app.test_client()
+    login(client)
+    page = client.get("/queue?n=5&strategy=entropy").text
+    ids = queued(client)
+    assert page.count('class="nothing"') == len(ids) > 0
+    assert 'name="next" value="/queue?n=5&amp;strategy=entropy"' in page
+    assert "/static/queue.js" in page and client.get("/static/queue.js").status_code == 200
+
+
+def test_web_views_catch_only_qualcode_errors() -> None:
+    """No view swallows every exception: only the app's outermost error handler sees those."""
+    import ast
+
+    import qualcode.web
+
+    folder = Path(qualcode.web.__file__).parent
+    broad = {"Exception", "BaseException"}
+    found = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ExceptHandler):
+                continue
+            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            names = {t.id if isinstance(t, ast.Name) else getattr(t, "attr", None) for t in types if t is not None}
+            if node.type is None or names & broad:
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -64,6 +64,22 @@ WORD_BOX = """([segment, word]) => {
 }"""
 
 
+# A deprecation in a fixture is an error here, so the base_url fix below cannot quietly regress.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestRemovedIn10Warning")
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str | None:
+    """pytest-playwright's own ``base_url`` (used when pytest-base-url is not installed) is a
+    session-scoped fixture defined as an instance method of a plugin class, which pytest 9
+    deprecates (PytestRemovedIn10Warning). This plain function with the same behaviour
+    (``--base-url``, then the ``base_url`` ini value) overrides it for these tests."""
+    try:
+        return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+    except ValueError:  # neither plugin registered the option
+        return None
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     return {"executable_path": "/usr/bin/chromium",
@@ -284,5 +300,84 @@ def test_plain_forms_work_without_javascript(browser, live: SimpleNamespace) -> 
         expect(page.locator(".chip.src-human")).to_have_count(0)
         assert statuses(live, source="human") == {"job_start": ("rejected", "alice")}
         assert statuses(live)["co_location"] == ("accepted", "alice")
+    finally:
+        context.close()
+
+
+def reviewed_by(live: SimpleNamespace, coder: str = "alice") -> set[int]:
+    from qualcode.store.codings import reviewed_segments
+
+    with Store.open(live.path) as store:
+        return reviewed_segments(store, coder)
+
+
+def test_nothing_to_code_here_by_button_and_by_key(page: Page, live: SimpleNamespace) -> None:
+    sign_in(page, live)
+    with Store.open(live.path) as store:
+        cafe = next(s for s in store.segment_rows() if "café by café" in s["text"])
+    page.goto(f"{live.url}/documents/{live.docs['site_a_es.txt']}")
+    turn = page.locator(f"#seg-{cafe['segment_id']}")
+    turn.locator("button.nothing-btn").click()  # the page's fetch, no reload
+    expect(turn.locator(".badge.state-nothing")).to_have_text("nothing to code")
+    expect(turn.locator("form.nothing")).to_have_count(0)
+    assert reviewed_by(live) == {cafe["segment_id"]}
+    assert statuses(live)["co_location"] == ("suggested", None)  # other turns untouched
+
+    # key n on the turn of the focused suggestion (its suggestion stays open)
+    page.goto(f"{live.url}/documents/{live.docs['site_a_client.txt']}")
+    page.keyboard.press("j")
+    expect(page.locator(f"#c-{live.ids['job_start']}")).to_be_focused()
+    page.keyboard.press("n")
+    client_turn = page.locator(f"#seg-{live.client['segment_id']}")
+    expect(client_turn.locator(".badge.state-nothing")).to_be_visible()
+    assert reviewed_by(live) == {cafe["segment_id"], live.client["segment_id"]}
+    assert statuses(live)["job_start"] == ("suggested", None)
+    page.reload()
+    expect(client_turn.locator(".badge.state-nothing")).to_have_text("nothing to code")
+
+    # the review queue skips both now
+    page.goto(f"{live.url}/queue")
+    listed = page.locator("#queue li[data-segment]")
+    expect(listed.first).to_be_visible()
+    shown = {int(x) for x in listed.evaluate_all("els => els.map(e => e.dataset.segment)")}
+    assert shown and not shown & {cafe["segment_id"], live.client["segment_id"]}
+
+
+def test_review_queue_keys_mark_nothing_to_code(page: Page, live: SimpleNamespace) -> None:
+    sign_in(page, live)
+    page.goto(f"{live.url}/queue")
+    items = page.locator("#queue li[data-segment]")
+    before = [int(x) for x in items.evaluate_all("els => els.map(e => e.dataset.segment)")]
+    assert len(before) >= 2
+    page.keyboard.press("j")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("j")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("n")
+    expect(page.locator(f'#queue li[data-segment="{before[1]}"]')).to_have_count(0)
+    expect(items).to_have_count(len(before) - 1)
+    expect(items.nth(min(1, len(before) - 2))).to_be_focused()  # the next one, or the last
+    assert reviewed_by(live) == {before[1]}
+    page.locator(f'#queue li[data-segment="{before[0]}"] button.nothing-btn').click()
+    expect(page.locator(f'#queue li[data-segment="{before[0]}"]')).to_have_count(0)
+    assert reviewed_by(live) == {before[0], before[1]}
+    page.reload()
+    after = [int(x) for x in items.evaluate_all("els => els.map(e => e.dataset.segment)")]
+    assert after == [s for s in before if s not in (before[0], before[1])]
+    assert reviewed_by(live, "bob") == set()
+
+
+def test_nothing_to_code_without_javascript(browser, live: SimpleNamespace) -> None:  # noqa: ANN001
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live)
+        page.goto(f"{live.url}/queue")
+        first = int(page.locator("#queue li[data-segment]").first.get_attribute("data-segment"))
+        with page.expect_navigation():
+            page.locator(f'#queue li[data-segment="{first}"] button.nothing-btn').click()
+        expect(page).to_have_url(f"{live.url}/queue")
+        expect(page.locator(f'#queue li[data-segment="{first}"]')).to_have_count(0)
+        assert reviewed_by(live) == {first}
     finally:
         context.close()

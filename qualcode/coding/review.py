@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlalchemy import select
-
 from qualcode.errors import InvalidInput
-from qualcode.store.codings import MACHINE_CODERS, Decision, apply_decisions
+from qualcode.store.codings import MACHINE_CODERS, Decision, apply_decisions, coding_records, reviewed_segments
 from qualcode.store.repo import Store
-from qualcode.store.schema import codes, codings, segment_reviews
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,24 +94,6 @@ def describe_suggestion(s: SuggestionView, *, rule_id: bool = False) -> str:
     return f"{s.code} ({head})"
 
 
-def coding_records(
-    store: Store, *, segment_ids: Iterable[int] | None = None, coding_ids: Iterable[int] | None = None
-) -> list[dict[str, Any]]:
-    """Codings with their code id, in segment, codebook and source order."""
-    stmt = (
-        select(codings.c.id.label("coding_id"), codings.c.segment_id, codes.c.code, codings.c.source,
-               codings.c.confidence, codings.c.provenance, codings.c.status, codings.c.decided_by)
-        .select_from(codings.join(codes, codings.c.code_id == codes.c.id))
-        .order_by(codings.c.segment_id, codes.c.position, codings.c.source, codings.c.id)
-    )
-    if segment_ids is not None:
-        stmt = stmt.where(codings.c.segment_id.in_(list(segment_ids)))
-    if coding_ids is not None:
-        stmt = stmt.where(codings.c.id.in_(list(coding_ids)))
-    with store.read() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
 def _status_for(rec: dict[str, Any], own: dict[tuple, dict[str, Any]], coder: str | None) -> str:
     """The status of a machine suggestion for ``coder`` (for nobody in particular if None)."""
     if coder is None or rec["decided_by"] == coder:
@@ -187,14 +166,6 @@ def document_ids(store: Store, names: Sequence[str] | None) -> list[int] | None:
     return [known[n] for n in names]
 
 
-def _reviewed(store: Store, coder: str | None) -> set[int]:
-    stmt = select(segment_reviews.c.segment_id)
-    if coder is not None:
-        stmt = stmt.where(segment_reviews.c.coder == coder)
-    with store.read() as conn:
-        return {r[0] for r in conn.execute(stmt)}
-
-
 def review_items(
     store: Store, *, status: str = "suggested", documents: Sequence[str] | None = None, coder: str | None = None
 ) -> list[ReviewItem]:
@@ -207,7 +178,7 @@ def review_items(
         raise InvalidInput(f"unknown status {status!r} (choose from {', '.join(STATUSES)})")
     rows = store.segment_rows(all_roles=True, document_ids=document_ids(store, documents))
     suggestions = segment_suggestions(store, coder)
-    reviewed = _reviewed(store, coder) if status == "unreviewed" else set()
+    reviewed = reviewed_segments(store, coder) if status == "unreviewed" else set()
     turns: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for r in rows:
         turns.setdefault((r["document_id"], r["turn_index"]), []).append(r)

@@ -234,6 +234,37 @@ def undo_last(store: Store, coder: str) -> dict[str, Any] | None:
     return None
 
 
+def coding_records(
+    store: Store, *, segment_ids: Iterable[int] | None = None, coding_ids: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """Codings with their code id, in segment, codebook and source order (what review needs:
+    ``coding_id, segment_id, code, source, confidence, provenance, status, decided_by``)."""
+    stmt = (
+        select(codings.c.id.label("coding_id"), codings.c.segment_id, codes.c.code, codings.c.source,
+               codings.c.confidence, codings.c.provenance, codings.c.status, codings.c.decided_by)
+        .select_from(codings.join(codes, codings.c.code_id == codes.c.id))
+        .order_by(codings.c.segment_id, codes.c.position, codings.c.source, codings.c.id)
+    )
+    if segment_ids is not None:
+        stmt = stmt.where(codings.c.segment_id.in_(list(segment_ids)))
+    if coding_ids is not None:
+        stmt = stmt.where(codings.c.id.in_(list(coding_ids)))
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def reviewed_segments(store: Store, coder: str | None = None, *, segment_ids: Iterable[int] | None = None) -> set[int]:
+    """Segments ``coder`` (without one: anybody) has recorded as coded, with or without a
+    code; with ``segment_ids``, only among those."""
+    stmt = select(segment_reviews.c.segment_id).distinct()
+    if coder is not None:
+        stmt = stmt.where(segment_reviews.c.coder == coder)
+    if segment_ids is not None:
+        stmt = stmt.where(segment_reviews.c.segment_id.in_(list(segment_ids)))
+    with store.read() as conn:
+        return {r[0] for r in conn.execute(stmt)}
+
+
 def coding_rows(
     store: Store,
     *,
@@ -241,8 +272,10 @@ def coding_rows(
     source: str | None = None,
     coder: str | None = None,
     all_roles: bool = False,
+    document_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Codings with their segment, document and code, for exports and analysis."""
+    """Codings with their segment, document and code, for exports and analysis; with
+    ``document_id``, only that document's."""
     stmt = (
         select(
             codings.c.id.label("coding_id"),
@@ -283,6 +316,8 @@ def coding_rows(
         stmt = stmt.where((codings.c.coder == coder) | (codings.c.decided_by == coder))
     if not all_roles:
         stmt = stmt.where(segments.c.role != "interviewer")
+    if document_id is not None:
+        stmt = stmt.where(segments.c.document_id == document_id)
     with store.read() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 

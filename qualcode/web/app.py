@@ -9,6 +9,7 @@ Routes (every page needs a coder name; every POST a CSRF token):
 ``GET /documents/<id>/segments/<sid>/code``             apply a code without JavaScript
 ``POST /documents/<id>/codings/<cid>``                  ``decision=accept|reject``
 ``POST /documents/<id>/segments/<sid>/codes``           ``code``, ``start``/``end`` or ``quote``
+``POST /documents/<id>/segments/<sid>/reviewed``        nothing to code here (optional ``next``)
 ``POST /undo``                                          undo the coder's last decision
 ``GET /queue``, ``/codebook``, ``/matrix``, ``/quotes``  review queue, codebook, matrix, its quotes
 ======================================================  ==========================================

@@ -13,7 +13,7 @@ from typing import Any
 
 from qualcode.codebook import Codebook
 from qualcode.ingest.roles import ROLE_DISPLAY
-from qualcode.store.codings import coding_rows
+from qualcode.store.codings import coding_rows, reviewed_segments
 from qualcode.store.repo import Store
 
 STATUS_FILTERS = ("open", "reviewed", "untouched")
@@ -166,11 +166,15 @@ def turn_label(role: str, tag: str | None) -> str:
 
 
 def transcript(store: Store, codebook: Codebook, document: dict[str, Any], coder: str) -> dict[str, Any]:
-    """A document's turns in order, each with its segments, highlighted pieces and codings."""
+    """A document's turns in order, each with its segments, highlighted pieces and codings.
+
+    A segment is ``reviewed`` when ``coder`` has recorded it as coded (any decision, or
+    "nothing to code here"), and ``nothing`` when that left it without a code of theirs.
+    """
     names = {c.id: c.name for c in codebook.codes}
     segs = store.segment_rows(all_roles=True, document_ids=[document["id"]])
-    rows = [r for r in coding_rows(store, all_roles=True) if r["document"] == document["name"]]
-    shown = coder_view(rows, coder)
+    shown = coder_view(coding_rows(store, all_roles=True, document_id=document["id"]), coder)
+    reviewed = reviewed_segments(store, coder, segment_ids=[s["segment_id"] for s in segs])
     by_segment: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in shown:
         by_segment[r["segment_id"]].append(r)
@@ -203,7 +207,8 @@ def transcript(store: Store, codebook: Codebook, document: dict[str, Any], coder
             p["classes"] = " ".join(f"hl-{s}" for s in sorted(states))
             p["title"] = "\n".join(f"{info[i]['name']} ({info[i]['state']}): {info[i]['why']}" for i in p["ids"])
         item = {"id": seg["segment_id"], "start": seg["start"], "end": seg["end"], "pieces": seg_pieces,
-                "codings": seg_codings}
+                "codings": seg_codings, "reviewed": seg["segment_id"] in reviewed,
+                "nothing": seg["segment_id"] in reviewed and not any(c["state"] == "accepted" for c in seg_codings)}
         if turns and turns[-1]["turn_index"] == seg["turn_index"]:
             turns[-1]["segments"].append(item)
             continue

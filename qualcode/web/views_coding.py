@@ -1,4 +1,4 @@
-"""Writing views: accept, reject, add and undo, each one library call
+"""Writing views: accept, reject, add, "nothing to code here" and undo, each one library call
 (:func:`~qualcode.store.codings.apply_decisions`, :func:`~qualcode.store.codings.undo_last`).
 
 Plain form posts get a redirect back to the transcript; the page's fetch calls (which ask
@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, request, url_fo
 from qualcode.errors import InvalidInput
 from qualcode.store.codings import Decision, apply_decisions, undo_last
 from qualcode.web.app import project
-from qualcode.web.security import coder_required, wants_json
+from qualcode.web.security import coder_required, safe_next, wants_json
 from qualcode.web.viewmodel import find_quote
 
 bp = Blueprint("coding", __name__)
@@ -48,17 +48,23 @@ def decide(doc_id: int, coding_id: int) -> Any:
     return _back(doc_id, f"c-{target}")
 
 
-@bp.route("/documents/<int:doc_id>/segments/<int:segment_id>/codes", methods=["POST"])
-@coder_required
-def add(doc_id: int, segment_id: int) -> Any:
-    """Apply a code to a turn, or to a span of it (document code points, or the quoted words)."""
-    store = project().store
-    seg = next((s for s in store.segment_rows(all_roles=True, document_ids=[doc_id])
+def _codable_segment(doc_id: int, segment_id: int) -> dict[str, Any]:
+    """The document's segment (404 when it has none), refused when it is an interviewer turn."""
+    seg = next((s for s in project().store.segment_rows(all_roles=True, document_ids=[doc_id])
                 if s["segment_id"] == segment_id), None)
     if seg is None:
         abort(404, description=f"document {doc_id} has no segment {segment_id}")
     if seg["role"] == "interviewer":
         raise InvalidInput("interviewer turns are not coded")
+    return seg
+
+
+@bp.route("/documents/<int:doc_id>/segments/<int:segment_id>/codes", methods=["POST"])
+@coder_required
+def add(doc_id: int, segment_id: int) -> Any:
+    """Apply a code to a turn, or to a span of it (document code points, or the quoted words)."""
+    store = project().store
+    seg = _codable_segment(doc_id, segment_id)
     code = request.form.get("code", "").strip()
     if not code:
         raise InvalidInput("choose a code to apply")
@@ -74,6 +80,22 @@ def add(doc_id: int, segment_id: int) -> Any:
     if wants_json():
         return jsonify({"coding_id": coding_id, "segment_id": segment_id, "code": code, "start": start, "end": end})
     return _back(doc_id, f"c-{coding_id}")
+
+
+@bp.route("/documents/<int:doc_id>/segments/<int:segment_id>/reviewed", methods=["POST"])
+@coder_required
+def nothing_to_code(doc_id: int, segment_id: int) -> Any:
+    """Record "nothing to code here": the segment is coded by this coder with no (further)
+    code, the call the terminal review's ``d`` and ``import codings`` make. Open suggestions
+    stay open; the review queue no longer offers the segment."""
+    _codable_segment(doc_id, segment_id)
+    apply_decisions(project().store, [], reviewed=[segment_id], reviewer=g.coder)
+    if wants_json():
+        return jsonify({"segment_id": segment_id, "reviewed": True, "coder": g.coder})
+    target = request.form.get("next")
+    if target:
+        return redirect(safe_next(target))
+    return _back(doc_id, f"seg-{segment_id}")
 
 
 @bp.route("/undo", methods=["POST"])

@@ -1,5 +1,6 @@
 /* qualcode transcript page: select words and apply a code from a searchable tree, review
- * suggestions with one click or one key (j/k move, a accept, r reject, u undo).
+ * suggestions with one click or one key (j/k move, a accept, r reject, u undo, n nothing
+ * (more) to code in the focused suggestion's turn).
  *
  * Progressive enhancement: every action here is also a plain HTML form that works without
  * this file. Offsets sent to the server are DOCUMENT CODE POINTS: each highlighted piece of
@@ -243,8 +244,37 @@
       p.setAttribute("data-codings", ids.join(" "));
       paint(p);
     });
+    var nothing = seg.querySelector("form.nothing");
+    if (nothing) { nothing.remove(); }  // a decision records the turn as coded already
     tally();
   }
+
+  /* --- nothing to code here ------------------------------------------------------------------ */
+  function markNothing(seg) {
+    var form = seg.querySelector("form.nothing");
+    if (!form) {
+      toast("This turn is already recorded as coded by you.");
+      return;
+    }
+    post(form.getAttribute("action"), {}).then(function (res) {
+      if (!seg.querySelector('.chip[data-state="accepted"]')) {
+        var badge = document.createElement("span");
+        badge.className = "badge state-nothing";
+        badge.setAttribute("data-nothing", res.segment_id);
+        badge.textContent = "nothing to code";
+        form.parentNode.insertBefore(badge, form);
+      }
+      form.remove();
+      toast("Recorded: nothing (more) to code in this turn.");
+    }).catch(function (err) { toast(err.message); });
+  }
+
+  Array.prototype.forEach.call(transcript.querySelectorAll("form.nothing"), function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      markNothing(form.closest(".seg"));
+    });
+  });
 
   Array.prototype.forEach.call(transcript.querySelectorAll("form.decide"), function (form) {
     form.addEventListener("submit", function (e) {
@@ -306,6 +336,11 @@
       if (button) { button.form.requestSubmit(button); }
     }
     else if (e.key === "u") { undo(); }
+    else if (e.key === "n") {
+      var seg = idx >= 0 ? list[idx].closest(".seg") :
+        (document.activeElement && document.activeElement.closest ? document.activeElement.closest(".seg") : null);
+      if (seg) { markNothing(seg); } else { toast("Move to a suggestion first (j/k), or use the turn's button."); }
+    }
     else { return; }
     e.preventDefault();
   });
