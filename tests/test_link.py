@@ -129,3 +129,14 @@ def test_link_chart_writes_png(boroughs, themes, tmp_path):
     assert numeric.read_bytes()[:8] == PNG
     with pytest.raises(QualcodeError, match="does not exist"):
         link_chart(display, "integration_rating", "job_entry_rate", path=tmp_path / "no" / "x.png")
+
+
+def test_joint_display_shows_insufficient_evidence_as_unrated(boroughs, themes):
+    ratings = ["high", "insufficient evidence"] + ["low"] * 6
+    evidence = pd.DataFrame({"site": list(boroughs["site"])[:8], "evidence_rating": ratings})
+    display = joint_display(themes.iloc[:8], boroughs, "job_entry_rate", evidence_rating=evidence)
+    second = list(boroughs["site"])[1]
+    assert display.set_index("site").loc[second, "evidence_rating"] == "insufficient evidence"
+    bad = evidence.assign(evidence_rating=["high", "sort of"] + ["low"] * 6)
+    with pytest.raises(InvalidInput, match="sort of"):
+        joint_display(themes.iloc[:8], boroughs, "job_entry_rate", evidence_rating=bad)

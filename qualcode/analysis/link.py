@@ -46,13 +46,20 @@ def _need(frame: pd.DataFrame, column: str, what: str) -> None:
         raise InvalidInput(f"{what} has no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
 
 
-def _ratings(series: pd.Series, what: str) -> pd.Series:
+#: What an evidence rating says when a site has too few codings to be rated
+#: (qualcode.analysis.rating.INSUFFICIENT): shown as it is, scored as missing.
+INSUFFICIENT = "insufficient evidence"
+
+
+def _ratings(series: pd.Series, what: str, *, allow_insufficient: bool = False) -> pd.Series:
     def one(value: object) -> object:
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
             return np.nan
         text = str(value).strip().lower()
         if not text:
             return np.nan
+        if allow_insufficient and text == INSUFFICIENT:
+            return INSUFFICIENT
         if text not in RATING_SCORE:
             raise InvalidInput(f"{what}: rating {value!r} must be low, medium or high")
         return text
@@ -113,7 +120,8 @@ def joint_display(
         if pick is None:
             raise InvalidInput("evidence ratings need a column 'evidence_rating' (or 'rating') beside 'site'")
         ev = ev[["_key", "site", pick]].rename(columns={pick: "evidence_rating", "site": "site_e"})
-        ev["evidence_rating"] = _ratings(ev["evidence_rating"], "evidence ratings")
+        ev["evidence_rating"] = _ratings(ev["evidence_rating"], "evidence ratings",
+                                         allow_insufficient=True)
         table = table.merge(ev, on="_key", how="outer")
         table["site"] = table["site"].where(table["site"].notna(), table["site_e"])
         columns.append("evidence_rating")
@@ -131,8 +139,8 @@ def _scores(series: pd.Series) -> pd.Series:
     text = series[numeric.isna() & series.notna()]
     if len(text) == 0:
         return numeric.astype(float)
-    mapped = _ratings(series, f"column {series.name!r}").map(RATING_SCORE)
-    return mapped.astype(float)
+    mapped = _ratings(series, f"column {series.name!r}", allow_insufficient=True).map(RATING_SCORE)
+    return mapped.astype(float)  # "insufficient evidence" maps to NaN: not a rating
 
 
 def _exact_p(x: np.ndarray, y: np.ndarray, rho: float) -> tuple[float, int]:
