@@ -103,3 +103,17 @@ def test_next_lists_segments_nobody_coded(coded: dict) -> None:
     human = set(pd.read_csv(folder / "human.csv").segment_id)
     assert not human & set(frame.segment_id)
     assert str(frame.segment_id.iloc[0]) in out
+
+
+def test_next_says_so_when_nothing_is_left(tmp_path: Path) -> None:
+    project = tmp_path / "one.db"
+    _run(project, "init")
+    doc = tmp_path / "one.txt"
+    doc.write_text("Interviewer: And the team?\nIPS ES: I sit with them three days a week.\n",
+                   encoding="utf-8")
+    _run(project, "ingest", str(doc))
+    pd.DataFrame({"document": ["one.txt"], "quote": ["I sit with them three days a week."],
+                  "code": ["co_location"], "coder": ["ann"]}).to_csv(tmp_path / "c.csv", index=False)
+    _run(project, "import", "codings", str(tmp_path / "c.csv"))
+    out = _run(project, "next", "--n", "3").output
+    assert "nothing left to code" in out

@@ -201,6 +201,8 @@ def next_cmd(obj: Context, n: int, strategy: str, out: str | None) -> None:
     from qualcode.workflows.assist import next_segments
 
     frame = next_segments(obj.store(), n=n, strategy=strategy)
+    if frame.empty:
+        click.echo("nothing left to code: every segment eligible for coding has been coded or reviewed")
     for _, row in frame.iterrows():
         text = " ".join(str(row["text"]).split())
         unc = "" if row["uncertainty"] != row["uncertainty"] else f" {row['most_uncertain_code']} p={row['p']:.2f}"
