@@ -1,0 +1,71 @@
+"""scripts/demo runs the main job on transcripts_example/ end to end, quietly, and keeps
+speaker names out of the report."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).parent.parent
+DEMO = REPO / "scripts" / "demo"
+ROLES = REPO / "transcripts_example" / "roles.yaml"
+
+pytestmark = pytest.mark.skipif(
+    not (REPO / ".venv" / "bin" / "qualcode").exists(),
+    reason="scripts/demo reuses .venv; run scripts/test (or scripts/demo) once to create it",
+)
+
+
+def speaker_names() -> list[str]:
+    """The per-document speaker names of the example corpus, as roles.yaml maps them
+    (one-letter labels such as "P" are initials, not names, and would match any "P")."""
+    data = yaml.safe_load(ROLES.read_text(encoding="utf-8"))
+    names = {str(name) for mapping in (data.get("documents") or {}).values() for name in mapping
+             if len(str(name)) > 1}
+    assert names, "roles.yaml names no speakers"
+    return sorted(names)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    env = {k: v for k, v in os.environ.items() if k != "QUALCODE_PROJECT"}
+    env["QUALCODE_DEMO_OUT"] = str(out)
+    proc = subprocess.run([str(DEMO)], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    return proc, out
+
+
+def test_demo_exits_zero_quietly(demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr[-3000:]
+    assert str(out / "report.html") in proc.stdout  # the closing list names every output
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["report.xlsx", "report.html", "project.qdpx", "codings.csv", "review.xlsx",
+     "agreement_coder_a_coder_b.xlsx", "agreement_rules_gold.xlsx", "agreement_classifier_gold.xlsx",
+     "themes_by_site.xlsx", "themes_by_role.xlsx", "link_integration.xlsx", "model_job_start.xlsx",
+     "clusters.xlsx"],
+)
+def test_demo_output_exists(demo: tuple[subprocess.CompletedProcess[str], Path], name: str) -> None:
+    proc, out = demo
+    assert proc.returncode == 0
+    path = out / name
+    assert path.is_file(), f"{name} missing"
+    assert path.stat().st_size > 0, f"{name} is empty"
+
+
+def test_demo_report_html_has_no_speaker_names(demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = demo
+    assert proc.returncode == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    found = [n for n in speaker_names() if re.search(rf"\b{re.escape(n)}\b", html)]
+    assert not found, f"speaker names in report.html: {found}"
