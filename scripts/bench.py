@@ -37,6 +37,8 @@ Write ``def my_section(b: Bench) -> None`` decorated with ``@section("name", "wh
 inside, use ``b.corpus(n, words)`` for a cached synthetic corpus, ``b.project(...)`` for an
 ingested project, ``b.measure(...)`` / ``b.repeat(...)`` to time commands, ``b.add_row(...)``
 for table rows, ``b.add_check(...)`` for target checks, and ``b.notes`` for free text.
+The sections rules, classifier, report and web live in scripts/bench_assist.py, imported
+below so that they register here too.
 """
 
 from __future__ import annotations
@@ -197,6 +199,25 @@ class Bench:
             tail = Path(r.log).read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{name}: exit status {r.returncode}\n{tail}")
         return r
+
+    def project(self, name: str, corpus: Path, *, unit: str = "turn", manifest: Path | None = None,
+                roles: Path | None = None) -> Path:
+        """An ingested project (``qualcode init`` + ``ingest``, not timed) under OUT/work, made
+        once per run and name; returns the project file. Copy it before changing it."""
+        db = self.work / "projects" / name / "bench.db"
+        if db.exists():
+            return db
+        db.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [QUALCODE, "--project", db, "ingest", corpus, "--unit", unit]
+        cmd += ["--manifest", manifest] if manifest else []
+        cmd += ["--roles", roles] if roles else []
+        for step, args in (("init", [QUALCODE, "--project", db, "init"]), ("ingest", cmd)):
+            r = measure(args, env=self.env, log=self.logs / f"project-{name}-{step}.log")
+            if r.returncode != 0:
+                shutil.rmtree(db.parent, ignore_errors=True)
+                raise RuntimeError(f"project {name}: qualcode {step} failed, see {r.log}")
+        self.log(f"  project {name}: {corpus} ingested ({r.wall:.1f} s, not timed)")
+        return db
 
     def qualcode_ingest(self, name: str, corpus: Path, unit: str = "turn") -> Run:
         """``qualcode init`` (not timed) then a timed ``qualcode ingest`` into a fresh project."""
@@ -591,6 +612,16 @@ def _short(file: str, line: int, fn: str) -> str:
     if "/qualcode/" in file and not p.startswith("qualcode/"):
         p = "qualcode/" + file.split("/qualcode/", 1)[1]
     return f"{p}:{line}({fn})"
+
+
+# --------------------------------------------------------------------------------------
+# Sections in other modules (rules, classifier, report, web: scripts/bench_assist.py)
+# --------------------------------------------------------------------------------------
+
+# They register through this module's ``section``; run as a script this module is
+# ``__main__``, so it is made importable as ``bench`` too (one SECTIONS, not two).
+sys.modules.setdefault("bench", sys.modules[__name__])
+import bench_assist  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------------------

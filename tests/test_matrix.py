@@ -267,3 +267,106 @@ def test_cmo_configurations_per_site(tiny_codebook) -> None:  # noqa: ANN001
     assert len(cmo_configurations(codings, segments, info, min_interviews=2)) == 1
     with pytest.raises(InvalidInput, match="within interviews"):
         cmo_configurations(codings, segments, info, by="role")
+
+
+# --- the vectorised framework matrix and CMO listing give what the cell-by-cell loops gave ---
+def _reference_framework(codings, segments, parent_of, cols, level, quotes, max_chars, code_order=None,  # noqa: ANN001, ANN202
+                         documents=None):
+    """The framework matrix as first written: pick_quotes once per cell (slow, obviously right)."""
+    from qualcode.analysis import matrix as m
+
+    hits = m.rank_codings(m.coded_segments(codings, segments, parent_of, level)).drop_duplicates(["segment_id", "code"])
+    docs = m.document_table(segments, documents)
+    labels = m._order_labels(set(m._universe(segments, cols, docs)["_col"]), cols)
+    codes = m._row_codes(parent_of, level, code_order, list(hits["code"]))
+    hits = hits.assign(_col=m._columns_of(hits, cols, docs))
+    table = pd.DataFrame("", index=pd.Index(codes, name="code"), columns=[*labels, m.TOTAL], dtype=object)
+    for (code, col), cell in hits.groupby(["code", "_col"], sort=False):
+        table.loc[code, col] = m.pick_quotes(cell, quotes, max_chars)
+    for code, cell in hits.groupby("code", sort=False):
+        table.loc[code, m.TOTAL] = m.pick_quotes(cell, quotes, max_chars)
+    table.columns.name = None
+    return table.reset_index()
+
+
+def _reference_cmo(codings, segments, info, by, quotes, max_chars, min_interviews, documents=None):  # noqa: ANN001, ANN202
+    """CMO configurations as first written: every triple of every interview, quotes per row."""
+    from qualcode.analysis import matrix as m
+
+    role_of = {c: r for c, r in zip(info["code"], info["realist_role"]) if r in m.CMO_PARTS}
+    position = {c: i for i, c in enumerate(info["code"])}
+    hits = m.rank_codings(m.coded_segments(codings, segments, {}, None)).drop_duplicates(["segment_id", "code"])
+    docs = m.document_table(segments, documents)
+    hits = hits[hits["code"].isin(role_of)].assign(_part=lambda f: f["code"].map(role_of))
+    hits = hits.assign(_group=m._columns_of(hits, by, docs))
+    columns = [by, *m.CMO_PARTS, "interviews", *(f"{p}_quote" for p in m.CMO_PARTS)]
+    found: dict = {}
+    for document, part in hits.groupby("document", sort=True):
+        group = part["_group"].iloc[0]
+        sets = [sorted(set(part.loc[part["_part"] == p, "code"]), key=position.get) for p in m.CMO_PARTS]
+        for c in sets[0]:
+            for mech in sets[1]:
+                for o in sets[2]:
+                    found.setdefault((group, c, mech, o), []).append(document)
+    rows = []
+    for (group, c, mech, o), in_docs in found.items():
+        if len(in_docs) < min_interviews:
+            continue
+        pool = hits[hits["document"].isin(in_docs)]
+        row = {by: group, "context": c, "mechanism": mech, "outcome": o, "interviews": len(in_docs)}
+        for p, code in zip(m.CMO_PARTS, (c, mech, o)):
+            row[f"{p}_quote"] = m.pick_quotes(pool[pool["code"] == code], quotes, max_chars)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=columns)
+    if out.empty:
+        return out
+    rank = {g: i for i, g in enumerate(sorted(set(out[by]), key=m.natural_key))}
+    keys = pd.DataFrame({"g": out[by].map(rank), "n": -out["interviews"], **{p: out[p].map(position) for p in m.CMO_PARTS}})
+    return out.loc[keys.sort_values(["g", "n", *m.CMO_PARTS], kind="mergesort").index].reset_index(drop=True)
+
+
+def _random_project(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """A few dozen interviews over four sites (one unnamed), codings by people and machines."""
+    import random
+
+    rng = random.Random(seed)
+    parent_of = {"integration": None, "co_location": "integration", "team_exclusion": "integration",
+                 "meetings": "integration", "outcomes": None, "job_start": "outcomes", "wider_benefits": "outcomes",
+                 "other": None}
+    roles = {"integration": "context", "co_location": "context", "team_exclusion": "mechanism",
+             "meetings": "mechanism", "outcomes": "outcome", "job_start": "outcome", "wider_benefits": "outcome",
+             "other": None}
+    info = pd.DataFrame({"code": list(parent_of), "realist_role": [roles[c] for c in parent_of]})
+    seg_rows, coding_rows, sid = [], [], 0
+    for d in range(rng.randint(12, 30)):
+        site = rng.choice(["Luton", "Bexley", "Wave 10", "Wave 2", None])
+        for seq in range(rng.randint(1, 8)):
+            sid += 1
+            words = " ".join(rng.choice(["we", "share", "an", "office", "and", "job", "started", "team"])
+                             for _ in range(rng.randint(2, 30)))
+            seg_rows.append((sid, f"d{d:02d}.txt", site, str(rng.randint(1, 2)), f"P{d % 9}",
+                             rng.choice(["es", "client", "ad_staff"]), seq, 2 * seq + 1, words))
+            for _ in range(rng.choice([0, 1, 1, 2, 3])):
+                source = rng.choice(["human", "rule", "classifier"])
+                coding_rows.append((sid, rng.choice(list(parent_of)), source,
+                                    rng.choice([None, "alice"]) if source != "human" else "bob",
+                                    rng.choice([None, 0.3, 0.7, 0.9])))
+    return _codings(coding_rows), _segments(seg_rows), info, parent_of
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vectorised_framework_and_cmo_match_the_cell_by_cell_versions(seed: int) -> None:
+    codings, segments, info, parent_of = _random_project(seed)
+    for cols, level, quotes in (("site", "top", 1), ("site", "all", 2), ("role", "all", 3), ("wave", "top", 2)):
+        new = framework_matrix(codings, segments, parent_of, cols=cols, level=level, quotes=quotes, max_chars=30)
+        ref = _reference_framework(codings, segments, parent_of, cols, level, quotes, 30)
+        pd.testing.assert_frame_equal(new, ref)
+    for quotes, min_interviews in ((2, 1), (1, 2), (0, 1), (3, 3)):
+        new = cmo_configurations(codings, segments, info, quotes=quotes, max_chars=40, min_interviews=min_interviews)
+        ref = _reference_cmo(codings, segments, info, "site", quotes, 40, min_interviews)
+        pd.testing.assert_frame_equal(new, ref, check_dtype=False)
+        top = cmo_configurations(codings, segments, info, quotes=quotes, max_chars=40, min_interviews=min_interviews,
+                                 top=2)
+        expected = ref.groupby("site", sort=False).head(2).reset_index(drop=True)
+        pd.testing.assert_frame_equal(top, expected, check_dtype=False)
+    assert len(cmo_configurations(codings, segments, info, quotes=1)) > 0

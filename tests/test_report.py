@@ -259,33 +259,33 @@ def test_options_choose_what_is_shown(example: dict, tmp_path: Path) -> None:
     assert all("\n\n" not in (c.value or "") for c in framework)  # one quote per cell
 
 
-def test_fast_quotes_and_configurations_match_the_library(example: dict) -> None:
-    """The report's vectorised framework matrix and top CMO configurations give exactly
-    what :mod:`qualcode.analysis.matrix` gives."""
+def test_report_quotes_and_configurations_come_from_the_library(example: dict) -> None:
+    """The report's framework matrix and top CMO configurations are those of
+    :mod:`qualcode.analysis.matrix` (its per-site head of the full listing)."""
     from qualcode.analysis.matrix import TOTAL, cmo_configurations, framework_matrix
-    from qualcode.report.build import _matrix, read_inputs
-    from qualcode.report.cmo import top_configurations
+    from qualcode.report.build import build_report, read_inputs
     from qualcode.report.model import ReportOptions
-    from qualcode.report.quotes import framework_cells
     from qualcode.store.repo import Store
 
     with Store.open(example["project"]) as store:
-        d = read_inputs(store, ReportOptions(status="all"))
-    skeleton = _matrix(d, "site", "documents")
-    for quotes in (1, 3):
-        mine = framework_cells(d.codings, d.segments, d.parent_of, skeleton, quotes=quotes, max_chars=120,
-                               documents=d.documents)
-        ref = framework_matrix(d.codings, d.segments, d.parent_of, cols="site", level="all", quotes=quotes,
-                               max_chars=120, code_order=list(d.info["code"]), documents=d.documents)
-        pd.testing.assert_frame_equal(mine.drop(columns="name"), ref, check_dtype=False)
-        assert (mine[TOTAL] != "").sum() > 20
-    # the library lists every configuration (slow): compare on two sites' codings
-    few = d.codings[d.codings["site"].isin(["Bradford", "Northamptonshire"]) & (d.codings["status"] == "accepted")]
-    ref = cmo_configurations(few, d.segments, d.info, quotes=2, documents=d.documents)
-    ref = ref.groupby("site", sort=False).head(4).reset_index(drop=True)
-    mine = top_configurations(few, d.segments, d.info, top=4, quotes=2, documents=d.documents)
-    assert list(mine["site"]) == ["Bradford"] * 4 + ["Northamptonshire"] * 4
-    pd.testing.assert_frame_equal(mine, ref, check_dtype=False)
+        d = read_inputs(store, ReportOptions(status="all", quotes=2))
+        report = build_report(store, ReportOptions(status="all", quotes=2))
+    sections = {s.key: s for s in report.sections}
+    shown = sections["framework"].tables[0].frame
+    ref = framework_matrix(d.codings, d.segments, d.parent_of, cols="site", level="all", quotes=2,
+                           max_chars=d.options.max_chars, code_order=list(d.info["code"]), documents=d.documents)
+    ref = ref.set_index("code").loc[list(shown["Code"])].drop(columns=TOTAL)
+    assert (ref.to_numpy() == shown.drop(columns=["Code", "Name"]).to_numpy()).all()
+    assert (ref != "").sum().sum() > 20
+    top = d.options.cmo_top
+    full = cmo_configurations(d.codings, d.segments, d.info, quotes=1, max_chars=d.options.max_chars,
+                              documents=d.documents)
+    head = full.groupby("site", sort=False).head(top).reset_index(drop=True)
+    cmo = sections["cmo"].tables[0].frame
+    assert len(cmo) == len(head) and len(full) > len(head)
+    assert (cmo.to_numpy() == head.to_numpy()).all()
+    assert list(cmo.columns) == ["Site", "Context", "Mechanism", "Outcome", "Interviews", "Context quote",
+                                 "Mechanism quote", "Outcome quote"]
 
 
 def test_linkage_matches_the_link_command(example: dict) -> None:

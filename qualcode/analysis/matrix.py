@@ -19,6 +19,11 @@ Every function is pure: pandas in, DataFrame out. Conventions shared by all of t
   coded it.
 * Quotes are attributed by role and site, ``"..." (IPS ES, Berkshire)``, never by a
   speaker's name or label, and trimmed on a word boundary with an ellipsis.
+
+Quotes for many cells are picked in one sort (:func:`pick_by`, the rule of
+:func:`pick_quotes` applied to every group at once), and CMO configurations are counted
+with integer joins, quotes being picked for the rows kept only: on 250 interviews with
+50 codings each this takes seconds where a loop over cells and configurations took minutes.
 """
 
 from __future__ import annotations
@@ -207,6 +212,35 @@ def pick_quotes(ranked: pd.DataFrame, n: int, max_chars: int) -> str:
     return QUOTE_SEPARATOR.join(format_quote(r, max_chars) for r in chosen.to_dict("records"))
 
 
+def _choose_by(ranked: pd.DataFrame, keys: list[str], n: int) -> pd.DataFrame:
+    """The rows :func:`pick_quotes` would quote, for every group of ``keys`` at once: within a
+    group, rows in ranked order, one per document before a second from any, at most ``n``.
+    Groups come out one after another, each in quoting order."""
+    rows = ranked.drop_duplicates([*keys, "segment_id"])
+    rows = rows.assign(_dr=rows.groupby([*keys, "document"], sort=False).cumcount().to_numpy(),
+                       _ro=np.arange(len(rows)))
+    chosen = rows.sort_values([*keys, "_dr", "_ro"], kind="mergesort").groupby(keys, sort=False).head(n)
+    return chosen.drop(columns=["_dr", "_ro"])
+
+
+def _join_by(chosen: pd.DataFrame, keys: list[str], texts: Sequence[str]) -> pd.Series:
+    """Quotes of the chosen rows joined per group (a Series indexed by the keys)."""
+    index = pd.MultiIndex.from_frame(chosen[keys]) if len(keys) > 1 else pd.Index(chosen[keys[0]])
+    quoted = pd.Series(list(texts), index=index, dtype=object)
+    return quoted.groupby(level=list(range(len(keys))), sort=False).agg(QUOTE_SEPARATOR.join)
+
+
+def pick_by(ranked: pd.DataFrame, keys: Sequence[str], n: int, max_chars: int) -> pd.Series:
+    """:func:`pick_quotes` for every group of ``keys`` in one pass: the joined quotes of each
+    group of rows ranked best first, as a Series indexed by the keys (a MultiIndex for
+    several keys); groups without rows are absent."""
+    keys = list(keys)
+    if n <= 0 or ranked.empty:
+        return pd.Series(dtype=object)
+    chosen = _choose_by(ranked, keys, n)
+    return _join_by(chosen, keys, [format_quote(r, max_chars) for r in chosen.to_dict("records")])
+
+
 # --- documents and columns -------------------------------------------------------------------
 def document_table(segments: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per document (index ``document``): site, wave, participant from the segments,
@@ -341,12 +375,14 @@ def framework_matrix(
     labels = _order_labels(set(_universe(segments, cols, docs)["_col"]), cols)
     codes = _row_codes(parent_of, level, code_order, list(hits["code"]))
     hits = hits.assign(_col=_columns_of(hits, cols, docs))
-    table = pd.DataFrame("", index=pd.Index(codes, name="code"), columns=[*labels, TOTAL], dtype=object)
-    for (code, col), cell in hits.groupby(["code", "_col"], sort=False):
-        table.loc[code, col] = pick_quotes(cell, quotes, max_chars)
-    for code, cell in hits.groupby("code", sort=False):
-        table.loc[code, TOTAL] = pick_quotes(cell, quotes, max_chars)
-    table.columns.name = None
+    values = np.full((len(codes), len(labels) + 1), "", dtype=object)
+    cells = pick_by(hits, ["code", "_col"], quotes, max_chars)
+    if len(cells):
+        filled = cells.unstack("_col").reindex(index=codes, columns=labels)
+        values[:, :-1] = filled.to_numpy(dtype=object)
+        values[:, -1] = pick_by(hits, ["code"], quotes, max_chars).reindex(codes).to_numpy(dtype=object)
+        values[pd.isna(values)] = ""
+    table = pd.DataFrame(values, index=pd.Index(codes, name="code"), columns=[*labels, TOTAL], dtype=object)
     return table.reset_index()
 
 
@@ -427,6 +463,7 @@ def cmo_configurations(
     max_chars: int = 300,
     min_interviews: int = 1,
     documents: pd.DataFrame | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Candidate context-mechanism-outcome configurations, per site (or other ``by`` field).
 
@@ -437,12 +474,16 @@ def cmo_configurations(
     code M and an outcome code O, anywhere in the interview and by any speaker. Nothing
     says that C triggered M or that M produced O: the quotes are there so the analyst can
     judge. ``interviews`` counts the supporting interviews in the group; rows with fewer
-    than ``min_interviews`` are dropped. Each ``*_quote`` holds up to ``quotes`` quotes for
-    that part from the supporting interviews (ranked as in :func:`framework_matrix`).
+    than ``min_interviews`` are dropped, and with ``top`` only the first ``top`` rows of
+    each group are kept. Each ``*_quote`` holds up to ``quotes`` quotes for that part from
+    the supporting interviews (ranked as in :func:`framework_matrix`).
 
     Columns: ``by``, context, mechanism, outcome, interviews, context_quote,
     mechanism_quote, outcome_quote; sorted by group, most interviews first, then
     codebook order.
+
+    The (C, M, O) triples of each interview are found with integer joins and counted per
+    group; quotes are picked for the rows kept only, each distinct quote formatted once.
     """
     info = require_columns(codebook_info, ["code", "realist_role"], "codebook_info")
     if by == "role":
@@ -450,36 +491,65 @@ def cmo_configurations(
                            "such as site or wave, not by role")
     if quotes < 0:
         raise InvalidInput(f"quotes must be 0 or more, not {quotes}")
+    if top is not None and top < 1:
+        raise InvalidInput(f"top must be at least 1, not {top}")
     role_of = {c: r for c, r in zip(info["code"], info["realist_role"]) if r in CMO_PARTS}
     position = {c: i for i, c in enumerate(info["code"])}
     hits = rank_codings(coded_segments(codings, segments, {}, None)).drop_duplicates(["segment_id", "code"])
     docs = document_table(segments, documents)
     _universe(segments, by, docs)  # checks that ``by`` is a document field
-    hits = hits[hits["code"].isin(role_of)].assign(_part=lambda f: f["code"].map(role_of))
-    hits = hits.assign(_group=_columns_of(hits, by, docs))
     columns = [by, *CMO_PARTS, "interviews", *(f"{p}_quote" for p in CMO_PARTS)]
-    found: dict[tuple[str, str, str, str], list[str]] = {}
-    for document, part in hits.groupby("document", sort=True):
-        group = part["_group"].iloc[0]
-        sets = [sorted(set(part.loc[part["_part"] == p, "code"]), key=position.get) for p in CMO_PARTS]
-        for c in sets[0]:
-            for m in sets[1]:
-                for o in sets[2]:
-                    found.setdefault((group, c, m, o), []).append(document)
-    rows = []
-    for (group, c, m, o), in_docs in found.items():
-        if len(in_docs) < min_interviews:
-            continue
-        pool = hits[hits["document"].isin(in_docs)]
-        row: dict[str, Any] = {by: group, "context": c, "mechanism": m, "outcome": o, "interviews": len(in_docs)}
-        for p, code in zip(CMO_PARTS, (c, m, o)):
-            row[f"{p}_quote"] = pick_quotes(pool[pool["code"] == code], quotes, max_chars)
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=columns)
-    if out.empty:
-        return out
-    group_rank = {g: i for i, g in enumerate(sorted(set(out[by]), key=natural_key))}
-    keys = pd.DataFrame({"g": out[by].map(group_rank), "n": -out["interviews"],
-                         **{p: out[p].map(position) for p in CMO_PARTS}})
-    order = keys.sort_values(["g", "n", *CMO_PARTS], kind="mergesort").index
-    return out.loc[order].reset_index(drop=True)
+    hits = hits[hits["code"].isin(role_of)].reset_index(drop=True)
+    if hits.empty:
+        return pd.DataFrame(columns=columns)
+    # integer ids: documents in name order, codes by codebook position, groups in natural order
+    doc_names = sorted(set(hits["document"]))
+    doc_ids = {d: i for i, d in enumerate(doc_names)}
+    doc_groups = list(pd.Series(doc_names).map(docs[by].map(value_label)).fillna(MISSING))
+    groups = sorted(set(doc_groups), key=natural_key)
+    group_rank = {g: i for i, g in enumerate(groups)}
+    doc_group = np.array([group_rank[g] for g in doc_groups], dtype=np.int64)
+    present = pd.DataFrame({"doc": hits["document"].map(doc_ids).to_numpy(np.int64),
+                            "pos": hits["code"].map(position).to_numpy(np.int64),
+                            "part": hits["code"].map(role_of).to_numpy()}).drop_duplicates(["doc", "pos"])
+    sides = [present.loc[present["part"] == p, ["doc", "pos"]].rename(columns={"pos": p}) for p in CMO_PARTS]
+    triples = sides[0].merge(sides[1], on="doc").merge(sides[2], on="doc")
+    if triples.empty:
+        return pd.DataFrame(columns=columns)
+    triples["g"] = doc_group[triples["doc"].to_numpy()]
+    counts = triples.groupby(["g", *CMO_PARTS]).size().rename("interviews").reset_index()
+    counts = counts[counts["interviews"] >= min_interviews]
+    counts = counts.assign(n=-counts["interviews"]).sort_values(["g", "n", *CMO_PARTS], kind="mergesort")
+    if top is not None:
+        counts = counts.groupby("g", sort=False).head(top)
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    chosen = counts.reset_index(drop=True).assign(cfg=lambda f: np.arange(len(f)))
+    code_at = np.array(list(info["code"]), dtype=object)
+    out = pd.DataFrame({by: [groups[g] for g in chosen["g"]],
+                        **{p: code_at[chosen[p].to_numpy()] for p in CMO_PARTS},
+                        "interviews": chosen["interviews"].to_numpy(np.int64)})
+    if quotes == 0:
+        for p in CMO_PARTS:
+            out[f"{p}_quote"] = ""
+        return out[columns]
+    # quotes: for each kept configuration and part, the part's code in the supporting interviews
+    support = triples.merge(chosen[["g", *CMO_PARTS, "cfg"]], on=["g", *CMO_PARTS])
+    slim = pd.DataFrame({"doc": hits["document"].map(doc_ids).to_numpy(np.int64),
+                         "pos": hits["code"].map(position).to_numpy(np.int64),
+                         "segment_id": hits["segment_id"].to_numpy(), "_o": np.arange(len(hits))})
+    pools = [support[["cfg", "doc", p]].rename(columns={p: "pos"}).assign(_part=k)
+             for k, p in enumerate(CMO_PARTS)]
+    pool = pd.concat(pools, ignore_index=True).merge(slim, on=["doc", "pos"])
+    pool = pool.rename(columns={"doc": "document"}).sort_values(["cfg", "_part", "_o"], kind="mergesort")
+    picked_rows = _choose_by(pool, ["cfg", "_part"], quotes)
+    rows = picked_rows["_o"].to_numpy()
+    unique = np.unique(rows)
+    records = hits.iloc[unique].to_dict("records")
+    text_of = dict(zip(unique.tolist(), (format_quote(r, max_chars) for r in records)))
+    picked = _join_by(picked_rows, ["cfg", "_part"], [text_of[o] for o in rows.tolist()])
+    parts_present = set(picked.index.get_level_values("_part")) if len(picked) else set()
+    for k, p in enumerate(CMO_PARTS):
+        part = picked.xs(k, level="_part") if k in parts_present else pd.Series(dtype=object)
+        out[f"{p}_quote"] = part.reindex(np.arange(len(out))).fillna("").astype(object).to_numpy()
+    return out[columns]

@@ -192,18 +192,16 @@ def theme_section(d: Inputs, cols: str, cache: dict[str, "pd.DataFrame"]) -> Sec
                           key_columns=2)], notes=[note])
 
 
-def framework_section(d: Inputs, cache: dict[str, "pd.DataFrame"]) -> Section:
+def framework_section(d: Inputs) -> Section:
     """Codes by site with their best quotes in each cell (codes never coded left out)."""
-    from qualcode.analysis.matrix import TOTAL
-    from qualcode.report.quotes import framework_cells
+    from qualcode.analysis.matrix import TOTAL, framework_matrix
+    from qualcode.workflows.matrix import _with_names
 
     require_codings(d)
     o = d.options
-    skeleton = cache.get("site_documents")
-    skeleton = skeleton if skeleton is not None else _matrix(d, "site", "documents")
-    frame = framework_cells(d.codings, d.segments, d.parent_of, skeleton[["code", "name", *[
-        c for c in skeleton.columns if c not in ("code", "name", TOTAL)]]], quotes=o.quotes, max_chars=o.max_chars,
-        documents=d.documents)
+    frame = framework_matrix(d.codings, d.segments, d.parent_of, cols="site", level="all", quotes=o.quotes,
+                             max_chars=o.max_chars, code_order=list(d.info["code"]), documents=d.documents)
+    frame = _with_names(frame.drop(columns=TOTAL), d.info, "all")
     sites = [c for c in frame.columns if c not in ("code", "name")]
     frame = frame[(frame[sites] != "").any(axis=1)].reset_index(drop=True)
     frame, depths = split_indent(frame)
@@ -232,11 +230,11 @@ def cooccurrence_section(d: Inputs) -> Section:
 
 def cmo_section(d: Inputs) -> Section:
     """The most frequent candidate CMO configurations of each site, one quote per part."""
-    from qualcode.report.cmo import top_configurations
+    from qualcode.analysis.matrix import cmo_configurations
 
     require_codings(d)
     o = d.options
-    frame = top_configurations(d.codings, d.segments, d.info, by="site", top=o.cmo_top, quotes=1,
+    frame = cmo_configurations(d.codings, d.segments, d.info, by="site", top=o.cmo_top, quotes=1,
                                max_chars=o.max_chars, documents=d.documents)
     if frame.empty:
         raise NotIncluded("no interview holds a context, a mechanism and an outcome code together")
@@ -300,7 +298,7 @@ def build_report(store: Store, options: ReportOptions | None = None) -> Report:
         ("Coded segments", lambda: segments_section(d)),
         ("Theme by site", lambda: theme_section(d, "site", cache)),
         ("Theme by role", lambda: theme_section(d, "role", cache)),
-        ("Framework matrix", lambda: framework_section(d, cache)),
+        ("Framework matrix", lambda: framework_section(d)),
         ("Co-occurrence", lambda: cooccurrence_section(d)),
         ("CMO configurations", lambda: cmo_section(d)),
         ("Integration evidence", lambda: integration_section(d, cache)),
