@@ -122,7 +122,7 @@ def rules(b: Bench) -> None:
                          f"segment, {s['per_1000_words']:.1f} per 1,000 spoken words, {s['segments_with_any']:.0%} of "
                          f"segments with one; {s['codes_hit']} of {s['codes']} codes)")
     ex_words = e["spoken_words"]
-    b.add_row("rules", "same on transcripts_example/ (21 real interviews)", runs=ex_runs, words=ex_words,
+    b.add_row("rules", f"same on transcripts_example/ ({len(list(EXAMPLE.glob('*_0[0-9].*')))} interviews)", runs=ex_runs, words=ex_words,
               note=f"{e['suggestions']:,} suggestions on {e['segments']:,} segments ({e['per_segment']:.2f} per "
                    f"segment, {e['per_1000_words']:.1f} per 1,000 spoken words, {e['segments_with_any']:.0%} of "
                    f"segments with one; {e['codes_hit']} of {e['codes']} codes); words/s over spoken words")

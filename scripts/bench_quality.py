@@ -63,6 +63,35 @@ def score(frames: list[pd.DataFrame], gold: pd.DataFrame, parent_of, tops, held)
     return pd.concat(rows, ignore_index=True)
 
 
+def setup(tmp: Path) -> dict:
+    """A project in ``tmp`` with the example corpus, coder_a's dev codings and the held-out
+    gold, and what the measurements need from it (the store is closed again)."""
+    from qualcode.codebook import load_and_validate
+    from qualcode.coding import classifier as clf
+    from qualcode.coding.rules import RuleAssistant
+
+    store = Store.open(tmp / "quality.db", create=True)
+    codebook = load_and_validate(REPO / "codebooks" / "ips_realist.yaml")
+    store.save_codebook(codebook)
+    report = ingest_paths(store, [EX], manifest=EX / "manifest.csv", roles=EX / "roles.yaml")
+    assert report.ok, [f.error for f in report.errors]
+    import_codings(store, EX / "codings_dev_coder_a.csv")
+    import_codings(store, EX / "codings_heldout_gold.csv")
+    segs = segment_inputs(store)
+    held_segs = [s for s in segs if s.document.startswith(HELD_OUT)]
+    dev_segs = [s for s in segs if not s.document.startswith(HELD_OUT)]
+    held = {s.id for s in held_segs}
+    gold_frame, coverage = coder_codings(store, ["gold"])
+    assert coverage["gold"] == held, "gold must cover exactly the held-out segments"
+    dev_examples = list(human_examples(store, ["coder_a"]))
+    store.close()
+    return dict(codebook=codebook, parent_of={c.id: c.parent for c in codebook.codes},
+                tops=[c.id for c in codebook.codes if c.parent is None], segs=segs,
+                held_segs=held_segs, dev_segs=dev_segs, held=held, gold_frame=gold_frame,
+                dev_examples=dev_examples, seeds=clf.seed_examples_from_codebook(codebook.codes),
+                dev_rule_hits=RuleAssistant(codebook).suggest(dev_segs))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="bench_out", help="folder for quality.md")
@@ -74,26 +103,13 @@ def main() -> int:
     out = REPO / args.out
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "quality.db", create=True)
-        from qualcode.codebook import load_and_validate
-
-        codebook = load_and_validate(REPO / "codebooks" / "ips_realist.yaml")
-        store.save_codebook(codebook)
-        report = ingest_paths(store, [EX], manifest=EX / "manifest.csv", roles=EX / "roles.yaml")
-        assert report.ok, [f.error for f in report.errors]
-        import_codings(store, EX / "codings_dev_coder_a.csv")
-        import_codings(store, EX / "codings_heldout_gold.csv")
-        parent_of = {c.id: c.parent for c in codebook.codes}
-        tops = [c.id for c in codebook.codes if c.parent is None]
-        segs = segment_inputs(store)
-        held_segs = [s for s in segs if s.document.startswith(HELD_OUT)]
-        held = {s.id for s in held_segs}
-        gold_frame, coverage = coder_codings(store, ["gold"])
-        assert coverage["gold"] == held, "gold must cover exactly the held-out segments"
+        data = setup(Path(tmp))
+        codebook, parent_of, tops = data["codebook"], data["parent_of"], data["tops"]
+        segs, held_segs, held = data["segs"], data["held_segs"], data["held"]
+        gold_frame, dev_examples, seeds = data["gold_frame"], data["dev_examples"], data["seeds"]
+        dev_segs, dev_rule_hits = data["dev_segs"], data["dev_rule_hits"]
 
         rules = RuleAssistant(codebook).suggest(held_segs)
-        dev_examples = [e for e in human_examples(store, ["coder_a"])]
-        seeds = clf.seed_examples_from_codebook(codebook.codes)
         model = clf.train(dev_examples, parent_of, seeds=seeds, evaluate=False).model
         classifier = model.suggest(held_segs, threshold=args.threshold)
         from qualcode.coding.combine import CombinedAssistant, fit_policy
@@ -111,6 +127,15 @@ def main() -> int:
         ]
         table = score(frames, gold_frame, parent_of, tops, held)
 
+        # the rules on the interviews they were written on, for contrast with held-out
+        dev_ids = {e.segment_id for e in dev_examples}
+        coder_a = pd.DataFrame([(e.segment_id, "gold", c) for e in dev_examples for c in e.codes],
+                               columns=["unit", "coder", "code"])
+        on_dev = score([frame_of([r for r in RuleAssistant(codebook).suggest(dev_segs)
+                                  if r.segment_id in dev_ids], "rules")],
+                       coder_a, parent_of, tops, dev_ids)
+        dev_macro = on_dev[on_dev.code == "(macro)"].iloc[0]
+
         # cold start: classifier with 0, 20 and 50 human-coded dev segments, with and without seeds
         import random
 
@@ -118,8 +143,6 @@ def main() -> int:
         pool = list(dev_examples)
         rng.shuffle(pool)
         cold = []
-        dev_segs = [s for s in segs if not s.document.startswith(HELD_OUT)]
-        dev_rule_hits = RuleAssistant(codebook).suggest(dev_segs)
         variants = {"none": lambda ex: [],
                     "codebook": lambda ex: seeds,
                     "codebook + rule hits": lambda ex: seeds + clf.weak_examples_from_rules(
@@ -138,7 +161,6 @@ def main() -> int:
                 macro = t[t.code == "(macro)"].iloc[0]
                 cold.append({"human_segments": n, "seeds": label,
                              "macro_f1": macro["f1"], "macro_kappa": macro["cohen_kappa"]})
-        store.close()
 
     cols = ["method", "code", "support", "precision", "recall", "f1", "cohen_kappa"]
     pretty = table[cols].copy()
@@ -161,6 +183,8 @@ def main() -> int:
         for m in METHODS:
             cells.append(f"{wide.loc[code, ('f1', m)]:.2f} / {wide.loc[code, ('cohen_kappa', m)]:.2f}")
         lines.append(f"| {code} | {int(support.get(code, 0))} | " + " | ".join(cells) + " |")
+    lines += ["", f"Rules on the development interviews they were written on ({len(dev_ids)} segments, "
+              f"against coder_a): macro F1 {dev_macro['f1']:.2f}, kappa {dev_macro['cohen_kappa']:.2f}."]
     lines += ["", "Precision and recall:", "", "| method | theme | precision | recall |", "|---|---|---|---|"]
     for _, r in pretty.iterrows():
         lines.append(f"| {r['method']} | {r['code']} | {r['precision']:.2f} | {r['recall']:.2f} |")

@@ -32,47 +32,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import EX, HELD_OUT, REPO, baseline, frame_of, score  # noqa: E402
+from bench_quality import REPO, baseline, frame_of, score, setup  # noqa: E402
 
 from qualcode.analysis.agreement import roll_up  # noqa: E402
 from qualcode.coding import classifier as clf  # noqa: E402
-from qualcode.coding.imports import import_codings  # noqa: E402
-from qualcode.ingest.pipeline import ingest_paths  # noqa: E402
-from qualcode.store.codings import coder_codings  # noqa: E402
-from qualcode.store.repo import Store  # noqa: E402
-from qualcode.workflows.assist import human_examples, segment_inputs  # noqa: E402
 
 VARIANTS = ("tfidf", "embedding", "embedding+tfidf")
-
-
-def setup(tmp: Path) -> dict:
-    """The store and data of bench_quality.main(), copied (it is not a function there)."""
-    from qualcode.codebook import load_and_validate
-
-    store = Store.open(tmp / "quality.db", create=True)
-    codebook = load_and_validate(REPO / "codebooks" / "ips_realist.yaml")
-    store.save_codebook(codebook)
-    report = ingest_paths(store, [EX], manifest=EX / "manifest.csv", roles=EX / "roles.yaml")
-    assert report.ok, [f.error for f in report.errors]
-    import_codings(store, EX / "codings_dev_coder_a.csv")
-    import_codings(store, EX / "codings_heldout_gold.csv")
-    parent_of = {c.id: c.parent for c in codebook.codes}
-    tops = [c.id for c in codebook.codes if c.parent is None]
-    segs = segment_inputs(store)
-    held_segs = [s for s in segs if s.document.startswith(HELD_OUT)]
-    dev_segs = [s for s in segs if not s.document.startswith(HELD_OUT)]
-    held = {s.id for s in held_segs}
-    gold_frame, coverage = coder_codings(store, ["gold"])
-    assert coverage["gold"] == held, "gold must cover exactly the held-out segments"
-    dev_examples = list(human_examples(store, ["coder_a"]))
-    seeds = clf.seed_examples_from_codebook(codebook.codes)
-    from qualcode.coding.rules import RuleAssistant
-
-    dev_rule_hits = RuleAssistant(codebook).suggest(dev_segs)
-    store.close()
-    return dict(codebook=codebook, parent_of=parent_of, tops=tops, held_segs=held_segs,
-                held=held, gold_frame=gold_frame, dev_examples=dev_examples, seeds=seeds,
-                dev_segs=dev_segs, dev_rule_hits=dev_rule_hits)
 
 
 def presence(frame: pd.DataFrame, units: list[int], tops: list[str], parent_of) -> np.ndarray:  # noqa: ANN001

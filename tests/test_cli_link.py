@@ -12,8 +12,8 @@ REPO = Path(__file__).parent.parent
 EX = REPO / "transcripts_example"
 
 
-def test_link_integration_to_job_entry_on_the_example_corpus(tmp_path: Path) -> None:
-    project = tmp_path / "p.db"
+def _project(project: Path):  # noqa: ANN202
+    """A runner for commands on ``project``, after init and ingest of the example corpus."""
 
     def run(*args: str):  # noqa: ANN202
         result = CliRunner().invoke(main, ["--project", str(project), *args])
@@ -22,6 +22,12 @@ def test_link_integration_to_job_entry_on_the_example_corpus(tmp_path: Path) -> 
 
     run("init")
     run("ingest", str(EX), "--manifest", str(EX / "manifest.csv"), "--roles", str(EX / "roles.yaml"))
+    return run
+
+
+def test_link_integration_to_job_entry_on_the_example_corpus(tmp_path: Path) -> None:
+    project = tmp_path / "p.db"
+    run = _project(project)
     run("import", "codings", str(EX / "codings_dev_coder_a.csv"))
     run("import", "codings", str(EX / "codings_heldout_gold.csv"))
     run("outcomes", "import", str(EX / "outcomes_sites.csv"), "--level", "site")
@@ -43,14 +49,7 @@ def test_link_integration_to_job_entry_on_the_example_corpus(tmp_path: Path) -> 
 def test_link_and_report_when_some_sites_are_not_coded_yet(tmp_path: Path) -> None:
     """Sites nobody has coded get 'insufficient evidence', not a crash."""
     project = tmp_path / "p.db"
-
-    def run(*args: str):  # noqa: ANN202
-        result = CliRunner().invoke(main, ["--project", str(project), *args])
-        assert result.exit_code == 0, result.output
-        return result
-
-    run("init")
-    run("ingest", str(EX), "--manifest", str(EX / "manifest.csv"), "--roles", str(EX / "roles.yaml"))
+    run = _project(project)
     run("import", "codings", str(EX / "codings_dev_coder_a.csv"))  # four of the six sites
     run("outcomes", "import", str(EX / "outcomes_sites.csv"), "--level", "site")
     out = tmp_path / "link.csv"

@@ -265,8 +265,9 @@ def test_script_in_a_transcript_is_text(page: Page, live: SimpleNamespace) -> No
     page.goto(f"{live.url}/documents/{live.docs['site_a_client.txt']}")
     turn = page.locator(f'.seg-text[data-segment="{live.client["segment_id"]}"]')
     expect(turn).to_contain_text("<script>alert(1)</script>")
-    assert page.locator("script").count() == 1  # only the page's own transcript.js
-    assert page.evaluate("() => [...document.scripts].map(s => s.src)") == [f"{live.url}/static/transcript.js"]
+    assert page.locator("script").count() == 2  # only the page's own common.js and transcript.js
+    assert page.evaluate("() => [...document.scripts].map(s => s.src)") == [
+        f"{live.url}/static/common.js", f"{live.url}/static/transcript.js"]
     page.wait_for_timeout(200)
     assert dialogs == []
     expect(page.locator(".turn.interviewer .turn-label")).to_have_text("Interviewer")

@@ -9,38 +9,9 @@
 
   var queue = document.getElementById("queue");
   if (!queue) { return; }
-  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
 
-  function toast(message) {
-    var el = document.getElementById("toast");
-    if (!el) {
-      el = document.createElement("div");
-      el.id = "toast";
-      el.setAttribute("role", "alert");
-      document.body.appendChild(el);
-    }
-    el.textContent = message;
-    el.className = "show";
-    clearTimeout(toast.timer);
-    toast.timer = setTimeout(function () { el.className = ""; }, 5000);
-  }
-
-  function post(url, data) {
-    return fetch(url, {
-      method: "POST",
-      body: new URLSearchParams(data || {}),
-      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
-      credentials: "same-origin"
-    }).then(function (resp) {
-      return resp.json().catch(function () { return { error: resp.statusText }; }).then(function (body) {
-        if (!resp.ok) {
-          if (body.redirect) { window.location.assign(body.redirect); }
-          throw new Error(body.error || ("request failed: " + resp.status));
-        }
-        return body;
-      });
-    });
-  }
+  var toast = window.qualcode.toast;
+  var post = window.qualcode.post;
 
   function items() { return Array.prototype.slice.call(queue.querySelectorAll("li[data-segment]")); }
   items().forEach(function (li) { li.setAttribute("tabindex", "-1"); });

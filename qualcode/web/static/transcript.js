@@ -14,7 +14,6 @@
   var transcript = document.getElementById("transcript");
   if (!transcript) { return; }
   document.documentElement.classList.add("js");
-  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var docId = transcript.getAttribute("data-document");
   var panel = document.getElementById("apply-panel");
   var applyForm = document.getElementById("apply-form");
@@ -28,36 +27,8 @@
   /* --- helpers ------------------------------------------------------------------------ */
   function cpLen(s) { return Array.from(s).length; }  // code points, not UTF-16 units
 
-  function toast(message) {
-    var el = document.getElementById("toast");
-    if (!el) {
-      el = document.createElement("div");
-      el.id = "toast";
-      el.setAttribute("role", "alert");
-      document.body.appendChild(el);
-    }
-    el.textContent = message;
-    el.className = "show";
-    clearTimeout(toast.timer);
-    toast.timer = setTimeout(function () { el.className = ""; }, 5000);
-  }
-
-  function post(url, data) {
-    return fetch(url, {
-      method: "POST",
-      body: new URLSearchParams(data || {}),
-      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
-      credentials: "same-origin"
-    }).then(function (resp) {
-      return resp.json().catch(function () { return { error: resp.statusText }; }).then(function (body) {
-        if (!resp.ok) {
-          if (body.redirect) { window.location.assign(body.redirect); }
-          throw new Error(body.error || ("request failed: " + resp.status));
-        }
-        return body;
-      });
-    });
-  }
+  var toast = window.qualcode.toast;
+  var post = window.qualcode.post;
 
   function reloadAt(anchor) {
     if (anchor) { window.location.hash = anchor; }
