@@ -96,6 +96,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="bench_out", help="folder for quality.md")
     ap.add_argument("--threshold", type=float, default=0.5, help="classifier threshold")
+    ap.add_argument("--no-weak-labels", dest="weak_labels", action="store_false",
+                    help="train the classifier without rule hits on uncoded segments")
     args = ap.parse_args()
     from qualcode.coding import classifier as clf
     from qualcode.coding.rules import RuleAssistant
@@ -110,11 +112,14 @@ def main() -> int:
         dev_segs, dev_rule_hits = data["dev_segs"], data["dev_rule_hits"]
 
         rules = RuleAssistant(codebook).suggest(held_segs)
-        model = clf.train(dev_examples, parent_of, seeds=seeds, evaluate=False).model
+        # as `qualcode train` does by default: codebook seed texts, and rule hits on the
+        # segments nobody has coded (here the held-out ones: the rules, not the gold) as weak labels
+        weak = clf.weak_examples_from_rules(held_segs, rules) if args.weak_labels else []
+        model = clf.train(dev_examples, parent_of, seeds=seeds + weak, evaluate=False).model
         classifier = model.suggest(held_segs, threshold=args.threshold)
         from qualcode.coding.combine import CombinedAssistant, fit_policy
 
-        policy = fit_policy(dev_examples, segs, RuleAssistant(codebook), parent_of, seeds=seeds)
+        policy = fit_policy(dev_examples, segs, RuleAssistant(codebook), parent_of, seeds=seeds + weak)
         combined = CombinedAssistant(RuleAssistant(codebook), model, policy).suggest(held_segs)
         together = [Suggestion(s.segment_id, s.code, "both", s.confidence, {}) for s in combined]
         union = [Suggestion(s.segment_id, s.code, "union", s.confidence, {}) for s in rules + classifier]

@@ -62,12 +62,17 @@ def test_classifier_needs_training_first(coded: dict) -> None:
 def test_train_reports_cross_validation_and_learns_a_policy(coded: dict) -> None:
     out = coded["trained"]
     assert "Cross-validated on human codings" in out
+    assert "codebook seed texts" in out and "segments labelled by rule hits" in out
     assert "Left out for too few examples" in out or "seed texts only" in out
     assert "Rules and classifier together" in out
     with Store.open(coded["project"]) as store:
         model = load_classifier(store)
         assert model is not None
         policy = combine_policy(model)
+        uncoded = [r for r in store.segment_rows() if r["document"] == coded["uncoded"]]
+    # only the uncoded interview's segments can be labelled by rule hits
+    n_weak = int(out.split(" segments labelled by rule hits")[0].rsplit(" ", 1)[1])
+    assert 0 < n_weak <= len(uncoded)
     assert policy is not None and policy.folds == min(5, coded["docs"])
     assert 0.0 <= policy.lo <= policy.hi and 0.0 <= policy.cv_macro_f1 <= 1.0
 

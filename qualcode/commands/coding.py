@@ -143,9 +143,12 @@ def suggest_cmd(obj: Context, method: str, threshold: float | None) -> None:
 @click.option("--min-examples", type=int, default=5, show_default=True, help="Positive examples a code needs.")
 @click.option("--cold-start/--no-cold-start", default=True, show_default=True,
               help="Also learn from the codebook's definitions, include criteria and examples.")
+@click.option("--weak-labels/--no-weak-labels", default=True, show_default=True,
+              help="Also learn from rule hits on segments nobody has coded (half weight).")
 @click.pass_obj
 @handle_errors
-def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool) -> None:
+def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool,
+              weak_labels: bool) -> None:
     """Train the classifier on accepted human codings; print cross-validated precision, recall,
     F1 and support per code, and the codes that need more examples.
 
@@ -156,10 +159,11 @@ def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: b
     from qualcode.workflows.assist import train
 
     outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
-                    min_examples=min_examples, cold_start=cold_start)
+                    min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels)
     res = outcome.result
     click.echo(f"trained on {outcome.n_human} human-coded segments"
-               + (f" and {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")
+               + (f", {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")
+               + (f", {outcome.n_weak} segments labelled by rule hits" if outcome.n_weak else "")
                + f"; model {outcome.model_id} saved in the project")
     report = res.report
     seed_only = report[report["basis"] == "seed"] if "basis" in report else report.iloc[0:0]
