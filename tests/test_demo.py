@@ -15,12 +15,6 @@ REPO = Path(__file__).parent.parent
 DEMO = REPO / "scripts" / "demo"
 ROLES = REPO / "transcripts_example" / "roles.yaml"
 
-pytestmark = pytest.mark.skipif(
-    not (REPO / ".venv" / "bin" / "qualcode").exists(),
-    reason="scripts/demo reuses .venv; run scripts/test (or scripts/demo) once to create it",
-)
-
-
 def speaker_names() -> list[str]:
     """The per-document speaker names of the example corpus, as roles.yaml maps them
     (one-letter labels such as "P" are initials, not names, and would match any "P")."""
