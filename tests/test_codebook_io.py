@@ -37,7 +37,8 @@ from qualcode.codebook_io import (
 from qualcode.errors import InvalidCodebook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "codebooks"
-PROJECT_XSD = Path("/work/shared/refi-qda/Project.xsd")
+#: The published REFI-QDA project schema (QDA-XML 1.0, MIT licence, notice kept in the file).
+PROJECT_XSD = Path(__file__).parent / "fixtures" / "refi-qda" / "Project.xsd"
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from qualcode.ingest.qdpx import import_qdpx
 from qualcode.store.codings import Decision, apply_decisions, coder_codings, coding_rows, store_suggestions
 from qualcode.store.repo import Store
 
-XSD = Path(__file__).parents[2] / "shared" / "refi-qda" / "Project.xsd"
+XSD = Path(__file__).parent / "fixtures" / "refi-qda" / "Project.xsd"  # REFI-QDA QDA-XML 1.0, MIT
 FIXTURES = Path(__file__).parent / "fixtures" / "qdpx"
 EXAMPLE = Path(__file__).parents[1] / "transcripts_example"
 NS = {"q": QDPX_NS}
