@@ -67,5 +67,5 @@ def link_theme(
         raise InvalidInput(f"no column {x!r} to correlate with; choose from {', '.join(display.columns)}")
     result = spearman_link(display, x, outcome)
     if chart is not None:
-        link_chart(display, x, outcome, path=Path(chart), title=f"{outcome} by {x}")
+        link_chart(display, x, outcome, path=Path(chart))
     return ThemeLink(display, result, x, outcome)
