@@ -188,7 +188,8 @@ def main() -> int:
         for m in METHODS:
             cells.append(f"{wide.loc[code, ('f1', m)]:.2f} / {wide.loc[code, ('cohen_kappa', m)]:.2f}")
         lines.append(f"| {code} | {int(support.get(code, 0))} | " + " | ".join(cells) + " |")
-    lines += ["", f"Rules on the development interviews they were written on ({len(dev_ids)} segments, "
+    lines += ["", f"Rules on the development interviews ({len(dev_ids)} segments; the rules were written on "
+              f"the earlier ones, before the last eight interviews were added; "
               f"against coder_a): macro F1 {dev_macro['f1']:.2f}, kappa {dev_macro['cohen_kappa']:.2f}."]
     lines += ["", "Precision and recall:", "", "| method | theme | precision | recall |", "|---|---|---|---|"]
     for _, r in pretty.iterrows():
