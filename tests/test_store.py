@@ -129,3 +129,20 @@ def test_settings_round_trip(project_file: Path) -> None:
         assert store.get_setting("missing", "x") == "x"
         with store.read() as conn:
             assert conn.execute(select(documents)).all() == []
+
+
+def test_only_the_store_speaks_sql() -> None:
+    """The architecture's promise: no module outside qualcode/store imports SQLAlchemy or the
+    schema, so SQLite and PostgreSQL share one code path in one place."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).parent.parent / "qualcode"
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.parent.name == "store" or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^\s*(from|import) sqlalchemy|qualcode\.store\.schema", text, re.M):
+            offenders.append(str(path.relative_to(package)))
+    assert offenders == []

@@ -30,7 +30,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from lxml import etree
-from sqlalchemy import insert, select
 
 from qualcode.codebook import Codebook, validate
 from qualcode.codebook_io import code_guid, codebook_from_project
@@ -38,8 +37,14 @@ from qualcode.errors import InvalidCodebook, InvalidInput, InvalidTranscript
 from qualcode.ingest.roles import ROLE_DISPLAY, RoleMap
 from qualcode.ingest.segment import speaker_tags
 from qualcode.ingest.text import parse_text
-from qualcode.store.repo import Store, now
-from qualcode.store.schema import coding_events, codings, documents, segment_reviews, segments, speakers
+from qualcode.store.imported import (
+    ImportedCoding,
+    ImportedDocument,
+    ImportedSegment,
+    ImportedSpeaker,
+    write_imported,
+)
+from qualcode.store.repo import Store
 
 DOCUMENT_VARIABLES = ("site", "wave", "date", "participant")
 SITE_CASE_PREFIX = "Site: "
@@ -348,14 +353,6 @@ def _match_existing(reader: _Reader, store: Store, doc: _Doc, existing: dict[str
     doc.existing_id = existing["id"]
 
 
-def _segment_for(starts: list[int], ends: list[int], start: int) -> int:
-    """Index of the segment holding ``start``, else the next one, else the last before it."""
-    i = bisect_right(starts, start) - 1
-    if i >= 0 and start < ends[i]:
-        return i
-    return i + 1 if i + 1 < len(starts) else max(i, 0)
-
-
 # -- codebook -----------------------------------------------------------------------------
 def _codebook(reader: _Reader, store: Store, case_guids: set[str]) -> tuple[Codebook | None, dict[str, str], list[str]]:
     """The merged codebook, imported code GUID -> project code id, and the codes added."""
@@ -444,52 +441,19 @@ def import_qdpx(store: Store, path: str | Path, *, coder_default: str = "importe
 
 
 def _write(store: Store, docs: list[_Doc], report: ImportReport, where: str) -> None:
-    """Documents, segments, speakers and codings in one transaction."""
-    code_rows = store.code_row_ids(include_retired=True)
-    stamp = now()
-    coders: set[str] = set()
-    with store.write() as conn:
-        for doc in docs:
-            if doc.existing_id is None:
-                doc_id = _insert_document(conn, doc, where, stamp)
-                report.documents_added.append(doc.name)
-            else:
-                doc_id = doc.existing_id
-                report.documents_matched.append(doc.name)
-            rows = conn.execute(select(segments.c.id, segments.c.start_char, segments.c.end_char, segments.c.role)
-                                .where(segments.c.document_id == doc_id).order_by(segments.c.start_char)).all()
-            starts, ends = [r.start_char for r in rows], [r.end_char for r in rows]
-            span = {r.id: (r.start_char, r.end_char) for r in rows}
-            have = {(r.segment_id, r.code_id, r.decided_by, *((r.start_char, r.end_char) if r.start_char is not None
-                                                              else span[r.segment_id]))
-                    for r in conn.execute(select(codings).where(codings.c.segment_id.in_(list(span))))}
-            for c in doc.codings:
-                seg_id = rows[_segment_for(starts, ends, c.start)].id
-                key = (seg_id, code_rows[c.code], c.coder, c.start, c.end)
-                if key in have:
-                    report.codings_already_there += 1
-                    continue
-                have.add(key)
-                whole = span[seg_id] == (c.start, c.end)  # a whole segment is stored without a span
-                coding_id = conn.execute(insert(codings).values(
-                    segment_id=seg_id, code_id=code_rows[c.code], source="human", coder=c.coder, confidence=None,
-                    status="accepted", provenance={"import": "qdpx", "file": Path(report.file).name},
-                    start_char=None if whole else c.start, end_char=None if whole else c.end, decided_by=c.coder,
-                    created_at=iso_datetime(c.at) or stamp, updated_at=None)).inserted_primary_key[0]
-                conn.execute(insert(coding_events).values(coding_id=coding_id, action="import", status_before=None,
-                                                          status_after="accepted", coder=c.coder, at=stamp,
-                                                          note=f"imported from {Path(report.file).name}"))
-                report.codings += 1
-                coders.add(c.coder)
-            # each coder has coded every eligible segment of the documents they coded here
-            for coder in sorted({c.coder for c in doc.codings}):
-                done = {r[0] for r in conn.execute(select(segment_reviews.c.segment_id).where(
-                    segment_reviews.c.coder == coder, segment_reviews.c.segment_id.in_([r.id for r in rows])))}
-                todo = [{"segment_id": r.id, "coder": coder, "at": stamp} for r in rows
-                        if r.role != "interviewer" and r.id not in done]
-                if todo:
-                    conn.execute(insert(segment_reviews), todo)
-    report.coders = sorted(coders)
+    """Documents, segments, speakers and codings in one transaction (through the store)."""
+    rows = [ImportedDocument(
+        name=doc.name, existing_id=doc.existing_id,
+        codings=[ImportedCoding(c.start, c.end, c.code, c.coder, iso_datetime(c.at)) for c in doc.codings],
+        **({} if doc.existing_id is not None else _new_document(doc, where))) for doc in docs]
+    name = Path(report.file).name
+    written = write_imported(store, rows, provenance={"import": "qdpx", "file": name},
+                             note=f"imported from {name}")
+    report.documents_added += written.documents_added
+    report.documents_matched += written.documents_matched
+    report.codings += written.codings
+    report.codings_already_there += written.codings_already_there
+    report.coders = sorted(written.coders)
 
 
 def iso_datetime(value: str | None) -> str | None:
@@ -501,25 +465,20 @@ def iso_datetime(value: str | None) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
 
 
-def _insert_document(conn: Any, doc: _Doc, where: str, stamp: str) -> int:
+def _new_document(doc: _Doc, where: str) -> dict[str, Any]:
+    """The documents-table row, speakers and segments of a document the project lacks."""
     values = {k.strip(): v for k, v in doc.values.items()}
     cols = {k: next((v for name, v in values.items() if name.casefold() == k), None) for k in DOCUMENT_VARIABLES}
     attributes = {k: v for k, v in values.items() if k.casefold() not in DOCUMENT_VARIABLES}
-    doc_id = conn.execute(insert(documents).values(
-        name=doc.name, source_path=where, format="qdpx", encoding="utf-8",
-        content_hash=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(), attributes=attributes, unit=doc.unit,
-        text=doc.text, word_count=sum(len(doc.text[s.start:s.end].split()) for s in doc.segs), ingested_at=stamp,
-        **cols)).inserted_primary_key[0]
+    row = dict(name=doc.name, source_path=where, format="qdpx", encoding="utf-8",
+               content_hash=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(), attributes=attributes,
+               unit=doc.unit, text=doc.text,
+               word_count=sum(len(doc.text[s.start:s.end].split()) for s in doc.segs), **cols)
     labelled = [s for s in doc.segs if s.label]
     tags = speaker_tags([s.label or "" for s in labelled], [s.role for s in labelled], ROLE_DISPLAY)
-    speaker_ids: dict[str, int] = {}
-    for label in tags:
-        mine = [s for s in labelled if s.label == label]
-        speaker_ids[label] = conn.execute(insert(speakers).values(
-            document_id=doc_id, label=label, role=mine[0].role, tag=tags[label],
-            n_turns=len({s.turn for s in mine}))).inserted_primary_key[0]
-    conn.execute(insert(segments), [
-        {"document_id": doc_id, "seq": i, "turn_index": s.turn, "speaker_id": speaker_ids.get(s.label or ""),
-         "role": s.role, "start_char": s.start, "end_char": s.end, "text": doc.text[s.start:s.end],
-         "start_ms": s.start_ms, "end_ms": s.end_ms} for i, s in enumerate(doc.segs)])
-    return doc_id
+    speakers = [ImportedSpeaker(label, next(s.role for s in labelled if s.label == label), tag,
+                                len({s.turn for s in labelled if s.label == label}))
+                for label, tag in tags.items()]
+    segs = [ImportedSegment(s.turn, s.label, s.role, s.start, s.end, doc.text[s.start:s.end], s.start_ms, s.end_ms)
+            for s in doc.segs]
+    return {"row": row, "speakers": speakers, "segments": segs}

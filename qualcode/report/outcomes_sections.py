@@ -44,13 +44,9 @@ def check_options(d: Inputs) -> None:
 
 def _machine_coders(d: Inputs) -> list[str]:
     """Machine coders (``rules``, ``classifier``) that stored any suggestion in the project."""
-    from sqlalchemy import select
+    from qualcode.store.codings import MACHINE_CODERS, sources_in_use
 
-    from qualcode.store.codings import MACHINE_CODERS
-    from qualcode.store.schema import codings
-
-    with d.store.read() as conn:
-        sources = {r[0] for r in conn.execute(select(codings.c.source).distinct())}
+    sources = sources_in_use(d.store)
     return [name for source, name in MACHINE_CODERS.items() if source in sources]
 
 

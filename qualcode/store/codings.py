@@ -265,6 +265,25 @@ def reviewed_segments(store: Store, coder: str | None = None, *, segment_ids: It
         return {r[0] for r in conn.execute(stmt)}
 
 
+def human_decisions(store: Store) -> tuple[list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """What people decided, for training: (segment, coder) for every segment a coder recorded
+    as coded, and (segment, coder, code) for every accepted coding a person decided."""
+    with store.read() as conn:
+        reviewed = [(r[0], r[1]) for r in conn.execute(
+            select(segment_reviews.c.segment_id, segment_reviews.c.coder))]
+        accepted = [(r[0], r[1], r[2]) for r in conn.execute(
+            select(codings.c.segment_id, codings.c.decided_by, codes.c.code)
+            .select_from(codings.join(codes, codings.c.code_id == codes.c.id))
+            .where(codings.c.status == "accepted", codings.c.decided_by.is_not(None)))]
+    return reviewed, accepted
+
+
+def sources_in_use(store: Store) -> set[str]:
+    """The coding sources (``rule``, ``classifier``, ``human``) with any stored coding."""
+    with store.read() as conn:
+        return {r[0] for r in conn.execute(select(codings.c.source).distinct())}
+
+
 def coding_rows(
     store: Store,
     *,

@@ -6,14 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
-from sqlalchemy import select
-
 from qualcode.coding.base import SegmentInput
 from qualcode.errors import InvalidInput, QualcodeError
-from qualcode.store.codings import SuggestResult, store_suggestions
+from qualcode.store.codings import SuggestResult, human_decisions, reviewed_segments, store_suggestions
 from qualcode.store.models import latest_model, save_model
 from qualcode.store.repo import Store
-from qualcode.store.schema import codes, codings, segment_reviews
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,13 +95,7 @@ def human_examples(store: Store, coders: Sequence[str] | None = None) -> list:
     from qualcode.coding.classifier import TrainingExample
 
     segs = {s.id: s for s in segment_inputs(store)}
-    with store.read() as conn:
-        reviewed = conn.execute(select(segment_reviews.c.segment_id, segment_reviews.c.coder)).all()
-        accepted = conn.execute(
-            select(codings.c.segment_id, codings.c.decided_by, codes.c.code)
-            .select_from(codings.join(codes, codings.c.code_id == codes.c.id))
-            .where(codings.c.status == "accepted", codings.c.decided_by.is_not(None))
-        ).all()
+    reviewed, accepted = human_decisions(store)
     wanted = set(coders) if coders else None
     labels: dict[int, set[str]] = defaultdict(set)
     covered: set[int] = set()
@@ -201,7 +192,6 @@ def next_segments(store: Store, n: int = 20, strategy: str = "margin") -> "pd.Da
     documents and sites (a spread sample when no model is trained yet)."""
     from qualcode.coding.active import select_next
 
-    with store.read() as conn:
-        done = {r[0] for r in conn.execute(select(segment_reviews.c.segment_id).distinct())}
+    done = reviewed_segments(store)
     pool = [s for s in segment_inputs(store) if s.id not in done]
     return select_next(load_classifier(store), pool, n=n, strategy=strategy)
