@@ -47,6 +47,11 @@ def baseline(codebook, segs: list[SegmentInput]) -> list[Suggestion]:  # noqa: A
     return out
 
 
+def _later(document: str) -> bool:
+    """A dev interview added after the rules were written (numbered _09 and up)."""
+    return int(Path(document).stem.rsplit("_", 1)[1]) > 8
+
+
 def frame_of(suggestions: list[Suggestion], coder: str) -> pd.DataFrame:
     return pd.DataFrame([(s.segment_id, coder, s.code) for s in suggestions], columns=["unit", "coder", "code"])
 
@@ -97,7 +102,8 @@ def main() -> int:
     ap.add_argument("--out", default="bench_out", help="folder for quality.md")
     ap.add_argument("--threshold", type=float, default=0.5, help="classifier threshold")
     ap.add_argument("--no-weak-labels", dest="weak_labels", action="store_false",
-                    help="train the classifier without rule hits on uncoded segments")
+                    help="never train the classifier on rule hits on uncoded segments "
+                         "(default: cross-validation on the dev interviews decides)")
     args = ap.parse_args()
     from qualcode.coding import classifier as clf
     from qualcode.coding.rules import RuleAssistant
@@ -112,14 +118,18 @@ def main() -> int:
         dev_segs, dev_rule_hits = data["dev_segs"], data["dev_rule_hits"]
 
         rules = RuleAssistant(codebook).suggest(held_segs)
-        # as `qualcode train` does by default: codebook seed texts, and rule hits on the
-        # segments nobody has coded (here the held-out ones: the rules, not the gold) as weak labels
-        weak = clf.weak_examples_from_rules(held_segs, rules) if args.weak_labels else []
+        # as `qualcode train` does by default: codebook seed texts, and, where cross-validation
+        # on the dev interviews says they help, rule hits on the segments nobody has coded
+        # (here the held-out ones: the rules, not the gold) as weak labels
+        from qualcode.coding.combine import WEAK_WEIGHTS, CombinedAssistant, fit_policy
+
+        policy = fit_policy(dev_examples, segs, RuleAssistant(codebook), parent_of, seeds=seeds,
+                            uncoded=held_segs,
+                            weak_weights=WEAK_WEIGHTS if args.weak_labels else (0.0,))
+        weak = (clf.weak_examples_from_rules(held_segs, rules, weight=policy.weak_weight)
+                if policy.weak_weight else [])
         model = clf.train(dev_examples, parent_of, seeds=seeds + weak, evaluate=False).model
         classifier = model.suggest(held_segs, threshold=args.threshold)
-        from qualcode.coding.combine import CombinedAssistant, fit_policy
-
-        policy = fit_policy(dev_examples, segs, RuleAssistant(codebook), parent_of, seeds=seeds + weak)
         combined = CombinedAssistant(RuleAssistant(codebook), model, policy).suggest(held_segs)
         together = [Suggestion(s.segment_id, s.code, "both", s.confidence, {}) for s in combined]
         union = [Suggestion(s.segment_id, s.code, "union", s.confidence, {}) for s in rules + classifier]
@@ -132,14 +142,19 @@ def main() -> int:
         ]
         table = score(frames, gold_frame, parent_of, tops, held)
 
-        # the rules on the interviews they were written on, for contrast with held-out
-        dev_ids = {e.segment_id for e in dev_examples}
-        coder_a = pd.DataFrame([(e.segment_id, "gold", c) for e in dev_examples for c in e.codes],
+        # the rules on the dev interviews they were written on (_01.._08 of each site), and on
+        # the later dev interviews (_09.._14), which no rule was written for
+        rule_hits_dev = RuleAssistant(codebook).suggest(dev_segs)
+        doc_of = {s.id: s.document for s in dev_segs}
+        on_dev = {}
+        for label, later in (("written on", False), ("later", True)):
+            ids = {e.segment_id for e in dev_examples if _later(doc_of[e.segment_id]) == later}
+            ref = pd.DataFrame([(e.segment_id, "gold", c) for e in dev_examples
+                                if e.segment_id in ids for c in e.codes],
                                columns=["unit", "coder", "code"])
-        on_dev = score([frame_of([r for r in RuleAssistant(codebook).suggest(dev_segs)
-                                  if r.segment_id in dev_ids], "rules")],
-                       coder_a, parent_of, tops, dev_ids)
-        dev_macro = on_dev[on_dev.code == "(macro)"].iloc[0]
+            t = score([frame_of([r for r in rule_hits_dev if r.segment_id in ids], "rules")],
+                      ref, parent_of, tops, ids)
+            on_dev[label] = (len(ids), t[t.code == "(macro)"].iloc[0])
 
         # cold start: classifier with 0, 20 and 50 human-coded dev segments, with and without seeds
         import random
@@ -174,7 +189,9 @@ def main() -> int:
     lines.append(f"rules+classifier is `suggest --method all`: a rule hit is kept where the classifier gives its "
                  f"theme p >= {policy.lo:.2f}, the classifier suggests alone where p >= {policy.hi:.2f}; both "
                  f"thresholds chosen on the development interviews only (cross-validated over {policy.folds} "
-                 f"groups of documents, macro F1 {policy.cv_macro_f1:.2f} there). union = every rule hit plus "
+                 f"groups of documents, macro F1 {policy.cv_macro_f1:.2f} there). The same cross-validation "
+                 f"chose to {'train the classifier also on' if policy.weak_weight else 'leave out'} rule hits "
+                 f"on the uncoded segments as weak labels. union = every rule hit plus "
                  f"every classifier suggestion at p >= {args.threshold}.")
     lines.append("")
     wide = pretty.pivot_table(index="code", columns="method", values=["f1", "cohen_kappa"], sort=False)
@@ -188,9 +205,12 @@ def main() -> int:
         for m in METHODS:
             cells.append(f"{wide.loc[code, ('f1', m)]:.2f} / {wide.loc[code, ('cohen_kappa', m)]:.2f}")
         lines.append(f"| {code} | {int(support.get(code, 0))} | " + " | ".join(cells) + " |")
-    lines += ["", f"Rules on the development interviews ({len(dev_ids)} segments; the rules were written on "
-              f"the earlier ones, before the last eight interviews were added; "
-              f"against coder_a): macro F1 {dev_macro['f1']:.2f}, kappa {dev_macro['cohen_kappa']:.2f}."]
+    (n_own, own), (n_later, later) = on_dev["written on"], on_dev["later"]
+    lines += ["", f"Rules against coder_a on the development interviews they were written and tuned on "
+              f"(_01 to _08 of each site, {n_own} segments): macro F1 {own['f1']:.2f}, kappa "
+              f"{own['cohen_kappa']:.2f}; on the later development interviews no rule was written for "
+              f"(_09 to _14, {n_later} segments): macro F1 {later['f1']:.2f}, kappa "
+              f"{later['cohen_kappa']:.2f}."]
     lines += ["", "Precision and recall:", "", "| method | theme | precision | recall |", "|---|---|---|---|"]
     for _, r in pretty.iterrows():
         lines.append(f"| {r['method']} | {r['code']} | {r['precision']:.2f} | {r['recall']:.2f} |")

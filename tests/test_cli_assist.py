@@ -17,6 +17,7 @@ from qualcode.workflows.assist import combine_policy, load_classifier
 
 EX = Path(__file__).parent.parent / "transcripts_example"
 SITES = ("berkshire_", "bradford_", "wiltshire_")
+FIRST = 8  # interviews _01.._08 of each site: enough to train, few enough that some codes are short
 
 
 def _run(project: Path, *args: str, ok: bool = True):  # noqa: ANN202
@@ -33,14 +34,16 @@ def coded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     files = folder / "interviews"
     files.mkdir()
     with open(EX / "manifest.csv", newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["file"].startswith(SITES)]
+        rows = [r for r in csv.DictReader(fh) if r["file"].startswith(SITES)
+                and int(Path(r["file"]).stem.rsplit("_", 1)[1]) <= FIRST]
     for r in rows:
         shutil.copy(EX / r["file"], files / r["file"])
     pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
     shutil.copy(EX / "roles.yaml", folder / "roles.yaml")
     codings = pd.read_csv(EX / "codings_dev_coder_a.csv")
     # one interview is left uncoded, for `next` to choose from
-    keep = codings.document.str.startswith(SITES) & (codings.document != rows[-1]["file"])
+    wanted = {r["file"] for r in rows[:-1]}
+    keep = codings.document.isin(wanted)
     codings[keep].to_csv(folder / "codings.csv", index=False)
     project = folder / "p.db"
     _run(project, "init")
@@ -62,19 +65,35 @@ def test_classifier_needs_training_first(coded: dict) -> None:
 def test_train_reports_cross_validation_and_learns_a_policy(coded: dict) -> None:
     out = coded["trained"]
     assert "Cross-validated on human codings" in out
-    assert "codebook seed texts" in out and "segments labelled by rule hits" in out
+    assert "codebook seed texts" in out
     assert "Left out for too few examples" in out or "seed texts only" in out
     assert "Rules and classifier together" in out
     with Store.open(coded["project"]) as store:
         model = load_classifier(store)
         assert model is not None
         policy = combine_policy(model)
+    assert policy is not None and policy.folds == min(5, coded["docs"])
+    assert 0.0 <= policy.lo <= policy.hi and 0.0 <= policy.cv_macro_f1 <= 1.0
+    # cross-validation chose whether to learn from rule hits, and says what it chose
+    assert policy.weak_weight in (0.0, 0.5)
+    used = policy.weak_weight > 0
+    assert ("rule hits on uncoded segments: used as weak labels" in out) == used
+    assert ("rule hits on uncoded segments: left out" in out) == (not used)
+    assert ("segments labelled by rule hits" in out) == used
+
+
+def test_train_with_weak_labels_learns_from_rule_hits_on_uncoded_segments(coded: dict, tmp_path) -> None:  # noqa: ANN001
+    project = tmp_path / "copy.db"
+    shutil.copy(coded["project"], project)
+    out = _run(project, "train", "--weak-labels").output
+    assert "rule hits on uncoded segments:" not in out  # forced, not chosen
+    with Store.open(project) as store:
+        policy = combine_policy(load_classifier(store))  # type: ignore[arg-type]
         uncoded = [r for r in store.segment_rows() if r["document"] == coded["uncoded"]]
     # only the uncoded interview's segments can be labelled by rule hits
     n_weak = int(out.split(" segments labelled by rule hits")[0].rsplit(" ", 1)[1])
     assert 0 < n_weak <= len(uncoded)
-    assert policy is not None and policy.folds == min(5, coded["docs"])
-    assert 0.0 <= policy.lo <= policy.hi and 0.0 <= policy.cv_macro_f1 <= 1.0
+    assert policy is not None and policy.weak_weight == 0.5
 
 
 def test_suggest_all_keeps_only_rule_hits_the_classifier_finds_plausible(coded: dict) -> None:

@@ -143,3 +143,31 @@ def test_combined_drops_rule_hits_the_classifier_finds_implausible(tiny_codebook
             assert s.provenance["theme_score"] >= 0.3 and "rule" in s.provenance
         else:
             assert s.source == "classifier" and s.confidence >= 0.9
+
+
+def test_fit_policy_leaves_out_weak_labels_that_teach_the_rules_mistakes(tiny_codebook) -> None:  # noqa: ANN001
+    # the rule fires on every "integration", the coders code it only where the turn is
+    # about working inside the team: as weak labels, its hits teach the passing mentions
+    segs, examples = corpus(n_docs=6)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    rules = RuleAssistant(tiny_codebook)
+    uncoded = [SegmentInput(5000 + i, f"{t} People talk about integration a lot. {i}", "es",
+                            "new.txt") for i, t in enumerate(NEITHER * 15)]
+    chosen = fit_policy(examples, segs, rules, parent_of, uncoded=uncoded,
+                        weak_weights=(0.0, 0.5), min_examples=3)
+    forced = fit_policy(examples, segs, rules, parent_of, uncoded=uncoded,
+                        weak_weights=(0.5,), min_examples=3)
+    assert chosen is not None and forced is not None
+    assert forced.weak_weight == 0.5
+    assert forced.cv_macro_f1 < chosen.cv_macro_f1
+    assert chosen.weak_weight == 0.0
+    again = CombinePolicy.from_dict(chosen.to_dict())
+    assert again == chosen
+
+
+def test_fit_policy_rejects_weights_outside_0_1(tiny_codebook) -> None:  # noqa: ANN001
+    segs, examples = corpus(n_docs=3)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    with pytest.raises(InvalidInput, match="weak_weights"):
+        fit_policy(examples, segs, RuleAssistant(tiny_codebook), parent_of,
+                   weak_weights=(0.0, 2.0), min_examples=3)

@@ -8,6 +8,12 @@ by document on the human codings (:func:`fit_policy`), never on the data scored 
 saved with the model, so that ``suggest --method all`` and the quality benchmark apply
 exactly the same policy.
 
+The same cross-validation decides whether the classifier should also learn from rule hits
+on uncoded segments (weak labels). They carry a cold start a long way but, once people have
+coded a few hundred segments, they pull the classifier towards the rules' mistakes on
+exactly the segments it will score. In each fold the held-out documents stand in for the
+uncoded ones: their rule hits join the training data as weak labels, as they would later.
+
 Pure: segments and examples in, suggestions and a policy out; the store persists them.
 """
 
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from qualcode.coding.classifier import CodeClassifier, TrainingExample
     from qualcode.coding.rules import RuleAssistant
 
+WEAK_WEIGHTS = (0.0, 0.5)  # weight of a weak label; 0.0: none
 HI_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: the classifier never suggests alone
 LO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)  # 0.0: every rule hit is kept
 DEFAULT_FOLDS = 5
@@ -35,13 +42,16 @@ class CombinePolicy:
     """Keep a rule hit when p(theme) >= lo; let the classifier suggest alone when p >= hi.
 
     ``cv_macro_f1`` is the cross-validated macro F1 over top-level themes that chose it
-    (NaN for a policy set by hand), ``folds`` the number of document groups used.
+    (NaN for a policy set by hand), ``folds`` the number of document groups used, and
+    ``weak_weight`` the weight of rule-hit weak labels the classifier was trained with
+    (0.0: none; None: not chosen by cross-validation).
     """
 
     hi: float = 0.6
     lo: float = 0.1
     cv_macro_f1: float = float("nan")
     folds: int = 0
+    weak_weight: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("hi", "lo"):
@@ -57,10 +67,11 @@ class CombinePolicy:
     def from_dict(cls, data: Mapping[str, Any] | None) -> CombinePolicy | None:
         if not data:
             return None
-        f1 = data.get("cv_macro_f1")
+        f1, weak = data.get("cv_macro_f1"), data.get("weak_weight")
         return cls(hi=float(data["hi"]), lo=float(data["lo"]),
                    cv_macro_f1=float("nan") if f1 is None else float(f1),
-                   folds=int(data.get("folds") or 0))
+                   folds=int(data.get("folds") or 0),
+                   weak_weight=None if weak is None else float(weak))
 
 
 def _top_of(parent_of: Mapping[str, str | None]) -> dict[str, str]:
@@ -120,14 +131,18 @@ def _theme_hits(suggestions: Iterable[Suggestion], index: Mapping[int, int],
 
 def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentInput],
                rules: RuleAssistant, parent_of: Mapping[str, str | None], *,
-               seeds: Sequence[TrainingExample] = (), folds: int = DEFAULT_FOLDS,
+               seeds: Sequence[TrainingExample] = (), uncoded: Sequence[SegmentInput] = (),
+               weak_weights: Sequence[float] = (0.0,), folds: int = DEFAULT_FOLDS,
                seed: int = 0, min_examples: int = 5) -> CombinePolicy | None:
-    """Choose the policy by cross-validation grouped by document.
+    """Choose the policy, and the weight of weak labels, by cross-validation grouped by document.
 
     ``examples`` are human-coded segments (with ``segment_id``), ``segments`` give their
     documents and roles. In each fold the classifier is trained on the other documents and
-    scores this fold's segments; the rules score every segment once. Returns None when
-    there are fewer than 3 documents to group by (no honest estimate is possible).
+    scores this fold's segments; the rules score every segment once. For each weight in
+    ``weak_weights`` above 0 the classifier also learns from rule hits on ``uncoded`` and on
+    this fold's segments, at that weight. The best (weight, hi, lo) wins; a tie goes to the
+    smaller weight. Returns None when there are fewer than 3 documents to group by (no
+    honest estimate is possible).
     """
     from qualcode.coding import classifier as clf
 
@@ -137,6 +152,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
     k = min(folds, len(docs))
     if k < 3:
         return None
+    if not weak_weights or any(not 0.0 <= w <= 1.0 for w in weak_weights):
+        raise InvalidInput(f"weak_weights must be weights in [0, 1], got {list(weak_weights)}")
     top_of = _top_of(parent_of)
     themes = [c for c in parent_of if parent_of[c] is None]
     col = {t: j for j, t in enumerate(themes)}
@@ -145,21 +162,38 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
     for i, e in enumerate(rows):
         for c in e.codes:
             truth[i, col[top_of[c]]] = True
-    hits = _theme_hits(rules.suggest([seg_of[e.segment_id] for e in rows]), index, themes, top_of)
+    row_segs = [seg_of[e.segment_id] for e in rows]
+    row_hits = rules.suggest(row_segs)
+    hits = _theme_hits(row_hits, index, themes, top_of)
+    uncoded = [s for s in uncoded if s.id not in index]
+    uncoded_hits = rules.suggest(uncoded) if uncoded and max(weak_weights) > 0 else []
 
     order = np.random.RandomState(seed).permutation(docs)
     fold_of = {d: i % k for i, d in enumerate(order)}
-    p = np.zeros((len(rows), len(themes)))
-    for f in range(k):
-        test = [i for i, e in enumerate(rows) if fold_of[seg_of[e.segment_id].document] == f]
-        train_rows = [e for e in rows if fold_of[seg_of[e.segment_id].document] != f]
-        try:
-            model = clf.train(train_rows, parent_of, seeds=seeds, evaluate=False, seed=seed,
-                              min_examples=min_examples).model
-        except InvalidInput:
-            continue  # this fold has too little to learn from: its p stays 0 (rules alone)
-        p[test] = theme_probabilities(model, [rows[i].text for i in test], themes)
-    return choose_policy(p, hits, truth, folds=k)
+    best: tuple[tuple[float, float], CombinePolicy] | None = None
+    for weight in sorted(set(weak_weights)):
+        p = np.zeros((len(rows), len(themes)))
+        for f in range(k):
+            test = [i for i, e in enumerate(rows) if fold_of[seg_of[e.segment_id].document] == f]
+            train_rows = [e for e in rows if fold_of[seg_of[e.segment_id].document] != f]
+            extra = list(seeds)
+            if weight > 0:
+                stand_in = [*uncoded, *(row_segs[i] for i in test)]
+                extra += clf.weak_examples_from_rules(stand_in, [*uncoded_hits, *row_hits],
+                                                      weight=weight)
+            try:
+                model = clf.train(train_rows, parent_of, seeds=extra, evaluate=False, seed=seed,
+                                  min_examples=min_examples).model
+            except InvalidInput:
+                continue  # this fold has too little to learn from: its p stays 0 (rules alone)
+            p[test] = theme_probabilities(model, [rows[i].text for i in test], themes)
+        policy = choose_policy(p, hits, truth, folds=k)
+        policy = CombinePolicy(policy.hi, policy.lo, policy.cv_macro_f1, k, float(weight))
+        key = (round(policy.cv_macro_f1, 9), -weight)
+        if best is None or key > best[0]:
+            best = (key, policy)
+    assert best is not None
+    return best[1]
 
 
 def theme_probabilities(model: CodeClassifier, texts: Sequence[str],

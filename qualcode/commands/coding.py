@@ -143,12 +143,13 @@ def suggest_cmd(obj: Context, method: str, threshold: float | None) -> None:
 @click.option("--min-examples", type=int, default=5, show_default=True, help="Positive examples a code needs.")
 @click.option("--cold-start/--no-cold-start", default=True, show_default=True,
               help="Also learn from the codebook's definitions, include criteria and examples.")
-@click.option("--weak-labels/--no-weak-labels", default=True, show_default=True,
-              help="Also learn from rule hits on segments nobody has coded (half weight).")
+@click.option("--weak-labels/--no-weak-labels", default=None,
+              help="Also learn from rule hits on segments nobody has coded, at half weight "
+                   "(default: cross-validation decides).")
 @click.pass_obj
 @handle_errors
 def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool,
-              weak_labels: bool) -> None:
+              weak_labels: bool | None) -> None:
     """Train the classifier on accepted human codings; print cross-validated precision, recall,
     F1 and support per code, and the codes that need more examples.
 
@@ -165,6 +166,11 @@ def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: b
                + (f", {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")
                + (f", {outcome.n_weak} segments labelled by rule hits" if outcome.n_weak else "")
                + f"; model {outcome.model_id} saved in the project")
+    chosen = res.model.metadata.get("combine") or {}
+    if weak_labels is None and chosen.get("weak_weight") is not None:
+        click.echo("rule hits on uncoded segments: "
+                   + ("used as weak labels" if chosen["weak_weight"] > 0 else "left out")
+                   + " (the better of the two under cross-validation grouped by document)")
     report = res.report
     seed_only = report[report["basis"] == "seed"] if "basis" in report else report.iloc[0:0]
     evaluated = report.drop(seed_only.index)

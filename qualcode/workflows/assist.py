@@ -128,53 +128,56 @@ def train(
     coders: Sequence[str] | None = None,
     min_examples: int = 5,
     cold_start: bool = True,
-    weak_labels: bool = True,
+    weak_labels: bool | None = None,
     evaluate: bool = True,
     combine: bool = True,
 ) -> TrainOutcome:
     """Train the classifier on the project's human codings and save it in the project.
 
     With ``cold_start`` the codebook's definitions, include criteria and examples are added
-    as seed texts (never counted in the cross-validated report). With ``weak_labels`` the
-    rules' hits on segments nobody has coded are added too, at half weight: measured by
+    as seed texts (never counted in the cross-validated report). ``weak_labels`` adds the
+    rules' hits on segments nobody has coded, at half weight (True), leaves them out (False),
+    or (None, the default) lets cross-validation grouped by document decide: measured by
     scripts/bench-quality, they lift a classifier with 0-50 human-coded segments a long way
-    and cost nothing once there are a few hundred. With ``combine`` the
-    rules-and-classifier policy is chosen by cross-validation grouped by document and
-    saved with the model (it needs human codings in at least 3 documents).
+    and cost a little once there are several hundred. With fewer than 3 coded documents
+    there is nothing to cross-validate and None means True. With ``combine`` the
+    rules-and-classifier policy is chosen by the same cross-validation and saved with the
+    model.
     """
     from qualcode.coding import classifier as clf
+    from qualcode.coding.combine import WEAK_WEIGHTS, fit_policy
+    from qualcode.coding.rules import RuleAssistant
 
     codebook = store.codebook()
     examples = human_examples(store, coders)
     seeds = clf.seed_examples_from_codebook(codebook.codes) if cold_start else []
-    n_weak = 0
-    if weak_labels:
-        from qualcode.coding.rules import RuleAssistant
-
-        coded = {e.segment_id for e in examples}
-        uncoded = [s for s in segment_inputs(store) if s.id not in coded]
-        weak = clf.weak_examples_from_rules(uncoded, RuleAssistant(codebook).suggest(uncoded))
-        seeds, n_weak = [*seeds, *weak], len(weak)
-    if not examples and not seeds:
-        raise QualcodeError("nothing to learn from: import or review some codings first (or use --cold-start)")
     parent_of = {c.id: c.parent for c in codebook.codes}
+    rules = RuleAssistant(codebook)
+    segments = segment_inputs(store)
+    coded = {e.segment_id for e in examples}
+    uncoded = [s for s in segments if s.id not in coded]
+    weights = WEAK_WEIGHTS if weak_labels is None else ((0.5,) if weak_labels else (0.0,))
+    policy = None
+    if examples and (combine or weak_labels is None):
+        policy = fit_policy(examples, segments, rules, parent_of, seeds=seeds, uncoded=uncoded,
+                            weak_weights=weights, min_examples=min_examples)
+    weight = policy.weak_weight if policy is not None else max(weights)
+    weak = (clf.weak_examples_from_rules(uncoded, rules.suggest(uncoded), weight=weight)
+            if weight > 0 else [])
+    if not examples and not seeds and not weak:
+        raise QualcodeError("nothing to learn from: import or review some codings first (or use --cold-start)")
     result = clf.train(
-        examples, parent_of, min_examples=min_examples, seeds=seeds,
+        examples, parent_of, min_examples=min_examples, seeds=[*seeds, *weak],
         codebook_version=store.codebook_version(), evaluate=evaluate,
     )
-    if combine and examples:
-        from qualcode.coding.combine import fit_policy
-        from qualcode.coding.rules import RuleAssistant
-
-        policy = fit_policy(examples, segment_inputs(store), RuleAssistant(codebook), parent_of,
-                            seeds=seeds, min_examples=min_examples)
-        if policy is not None:
-            result.model.metadata["combine"] = policy.to_dict()
+    if combine and policy is not None:
+        result.model.metadata["combine"] = policy.to_dict()
     info = dict(result.model.metadata)
-    info.update(n_human=len(examples), n_seed=len(seeds) - n_weak, n_weak=n_weak,
+    info.update(n_human=len(examples), n_seed=len(seeds), n_weak=len(weak),
+                weak_labels="chosen by cross-validation" if weak_labels is None else weak_labels,
                 codes=list(result.model.codes))
     model_id = save_model(store, MODEL_NAME, _jsonable(info), result.model.to_bytes())
-    return TrainOutcome(result, model_id, len(examples), len(seeds) - n_weak, n_weak)
+    return TrainOutcome(result, model_id, len(examples), len(seeds), len(weak))
 
 
 def _jsonable(value):  # noqa: ANN001, ANN202
