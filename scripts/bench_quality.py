@@ -143,7 +143,7 @@ def main() -> int:
         table = score(frames, gold_frame, parent_of, tops, held)
 
         # the rules on the dev interviews they were written on (_01.._08 of each site), and on
-        # the later dev interviews (_09.._14), which no rule was written for
+        # the later dev interviews (_09 and up), which no rule was written for
         rule_hits_dev = RuleAssistant(codebook).suggest(dev_segs)
         doc_of = {s.id: s.document for s in dev_segs}
         on_dev = {}
@@ -206,10 +206,11 @@ def main() -> int:
             cells.append(f"{wide.loc[code, ('f1', m)]:.2f} / {wide.loc[code, ('cohen_kappa', m)]:.2f}")
         lines.append(f"| {code} | {int(support.get(code, 0))} | " + " | ".join(cells) + " |")
     (n_own, own), (n_later, later) = on_dev["written on"], on_dev["later"]
+    last = max(int(Path(s.document).stem.rsplit("_", 1)[1]) for s in data["dev_segs"])
     lines += ["", f"Rules against coder_a on the development interviews they were written and tuned on "
               f"(_01 to _08 of each site, {n_own} segments): macro F1 {own['f1']:.2f}, kappa "
               f"{own['cohen_kappa']:.2f}; on the later development interviews no rule was written for "
-              f"(_09 to _14, {n_later} segments): macro F1 {later['f1']:.2f}, kappa "
+              f"(_09 to _{last:02d}, {n_later} segments): macro F1 {later['f1']:.2f}, kappa "
               f"{later['cohen_kappa']:.2f}."]
     lines += ["", "Precision and recall:", "", "| method | theme | precision | recall |", "|---|---|---|---|"]
     for _, r in pretty.iterrows():

@@ -88,7 +88,7 @@ def macro_ap(model: clf.CodeClassifier, held_segs, gold: np.ndarray, tops: list[
     """Threshold-free: mean average precision of the model's top-level probabilities."""
     from sklearn.metrics import average_precision_score
 
-    probs = model.predict_proba([s.text for s in held_segs])
+    probs = model.predict_proba([s.text for s in held_segs], [s.context for s in held_segs])
     aps = [average_precision_score(gold[:, j], probs[:, model.codes.index(c)])
            for j, c in enumerate(tops) if c in model.codes and gold[:, j].any()]
     return float(np.mean(aps)) if aps else float("nan")
@@ -154,8 +154,9 @@ def main() -> int:
         suggest_s = time.perf_counter() - t0
         # a saved model reloads and gives the same probabilities (encoder reloaded lazily)
         again = clf.CodeClassifier.from_bytes(model.to_bytes())
-        texts = [s.text for s in held_segs]
-        drift = float(np.abs(again.predict_proba(texts) - model.predict_proba(texts)).max())
+        texts, contexts = [s.text for s in held_segs], [s.context for s in held_segs]
+        drift = float(np.abs(again.predict_proba(texts, contexts)
+                             - model.predict_proba(texts, contexts)).max())
         assert drift < 1e-4, f"{name}: reloaded model differs by {drift}"
         models[name] = model
         timing[name] = (train_s, suggest_s, len(model.to_bytes()), drift)

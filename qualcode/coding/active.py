@@ -108,7 +108,7 @@ def select_next(model: CodeClassifier | None, segments: Sequence[SegmentInput], 
     else:
         if not model.codes:
             raise InvalidInput("the classifier has no trained codes")
-        probs = model.predict_proba([s.text for s in segs])
+        probs = model.predict_proba([s.text for s in segs], [s.context for s in segs])
         u, worst = uncertainty(probs, strategy)
         code = [model.codes[j] for j in worst]
         p = probs[np.arange(len(segs)), worst]

@@ -1,6 +1,7 @@
 """The classifier assistant: learns codes from accepted human codings and suggests them.
 
-One shared featuriser (TF-IDF word 1-2-grams + char_wb 2-5-grams) and one L2 logistic
+One shared featuriser (TF-IDF word 1-2-grams + char_wb 2-5-grams of the segment, and word
+1-2-grams of its context, the turn before it, at half weight) and one L2 logistic
 regression per code (``class_weight="balanced"``). Probabilities are calibrated with Platt
 scaling fitted on *out-of-fold* decision scores of the human examples (the same scheme as
 ``CalibratedClassifierCV(method="sigmoid", ensemble=False)``), so a model is one stacked
@@ -38,16 +39,43 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
 FORMAT = "qualcode-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the featuriser reads the context (the turn before the segment)
 MIN_NEGATIVES = 5
 CALIBRATION_FOLDS = 3
 CHUNK = 4096  # texts vectorised at a time
 SEED_ORIGINS = frozenset({"codebook", "rule"})
+CONTEXT_SEP = "\x1e"  # featuriser input: the segment's text, then its context after this
+
+
+def joined(text: str, context: str = "") -> str:
+    """One featuriser input: ``text``, and ``context`` after :data:`CONTEXT_SEP` if any."""
+    text = text.replace(CONTEXT_SEP, " ")
+    return f"{text}{CONTEXT_SEP}{context.replace(CONTEXT_SEP, ' ')}" if context else text
+
+
+def text_part(item: str) -> str:
+    """The segment's own text of a featuriser input (what a context-blind featuriser reads)."""
+    return item.split(CONTEXT_SEP, 1)[0]
+
+
+def context_part(item: str) -> str:
+    """The context of a featuriser input ('' when it has none)."""
+    parts = item.split(CONTEXT_SEP, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _lower_text(item: str) -> str:  # module-level: saved models pickle their featuriser
+    return text_part(item).lower()
+
+
+def _lower_context(item: str) -> str:
+    return context_part(item).lower()
 
 
 @dataclass(frozen=True, slots=True)
 class TrainingExample:
-    """One coded text. ``codes`` may be empty: a reviewed segment to which no code applies."""
+    """One coded text. ``codes`` may be empty: a reviewed segment to which no code applies.
+    ``context`` is the turn before the segment (usually the interviewer's question)."""
 
     text: str
     codes: frozenset[str]
@@ -55,6 +83,7 @@ class TrainingExample:
     segment_id: int | None = None
     weight: float = 1.0
     origin: str = "human"
+    context: str = ""
 
 
 # --- featurisers -------------------------------------------------------------------------
@@ -64,6 +93,8 @@ class Featuriser(Protocol):
     ``cross_fit(texts)`` returns a function ``rows -> matrix of all texts`` whose features
     were fitted on ``texts[rows]`` only (for honest cross-validation); a featuriser with
     nothing to fit (a pre-trained sentence encoder) can encode once and ignore ``rows``.
+    Each text is a featuriser input built by :func:`joined`: a featuriser that ignores
+    context reads :func:`text_part` of it.
     """
 
     name: str
@@ -83,34 +114,81 @@ def _no_words_is_invalid() -> Iterator[None]:
 
 
 class TfidfFeaturiser:
-    """TF-IDF word n-grams + TF-IDF char_wb n-grams side by side (sklearn FeatureUnion)."""
+    """TF-IDF word n-grams + TF-IDF char_wb n-grams of the segment, and TF-IDF word n-grams
+    of its context scaled by ``context_weight``, side by side (sklearn FeatureUnion).
+
+    The context is the question the segment answers: "what difference has it made to you?"
+    marks an outcome even when the answer never says "job". Measured on the development
+    interviews (cross-validated by document), weight 0.5 beat 0.3, 0.7 and 1.0; 0 leaves
+    the context out.
+    """
 
     name = "tfidf"
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] = (2, 5)) -> None:
+                 char_ngrams: tuple[int, int] = (2, 5), context_weight: float = 0.5) -> None:
+        if not (isinstance(context_weight, (int, float)) and 0.0 <= context_weight <= 1.0):
+            raise InvalidInput(f"context_weight must be in [0, 1], got {context_weight!r}")
         self.word_ngrams = tuple(word_ngrams)
         self.char_ngrams = tuple(char_ngrams)
+        self.context_weight = float(context_weight)
         self._union: Any = None
 
     def params(self) -> dict[str, Any]:
         return {"word_ngrams": list(self.word_ngrams), "char_ngrams": list(self.char_ngrams),
+                "context_weight": self.context_weight, "context_ngrams": list(self.word_ngrams),
                 "sublinear_tf": True, "min_df": 1, "lowercase": True, "smooth_idf": True}
 
-    def _parts(self, cls: Any) -> list[tuple[str, Any]]:
-        common: dict[str, Any] = {"lowercase": True, "min_df": 1}
+    def _parts(self, cls: Any) -> list[tuple[str, Any, float]]:
+        """(name, vectoriser, weight) of each block; a context-free text has an empty
+        context block (its context vectoriser sees '')."""
+        common: dict[str, Any] = {"min_df": 1}
         if cls.__name__ == "TfidfVectorizer":
             common.update(sublinear_tf=True, dtype=np.float64)
-        return [("word", cls(analyzer="word", ngram_range=self.word_ngrams, **common)),
-                ("char", cls(analyzer="char_wb", ngram_range=self.char_ngrams, **common))]
+        parts = [
+            ("word", cls(analyzer="word", ngram_range=self.word_ngrams,
+                         preprocessor=_lower_text, **common), 1.0),
+            ("char", cls(analyzer="char_wb", ngram_range=self.char_ngrams,
+                         preprocessor=_lower_text, **common), 1.0)]
+        if self.context_weight > 0:
+            parts.append(("context", cls(analyzer="word", ngram_range=self.word_ngrams,
+                                         preprocessor=_lower_context, **common),
+                          self.context_weight))
+        return parts
+
+    def _count_blocks(self, cls: Any, texts: list[str]) -> list[Any]:
+        blocks = []
+        for name, vec, _ in self._parts(cls):
+            try:
+                blocks.append(vec.fit_transform(texts))
+            except ValueError as exc:
+                if name != "context":
+                    raise InvalidInput(f"the training texts have no words to learn from ({exc})"
+                                       ) from exc
+                blocks.append(None)  # no context anywhere: the block is left out
+        return blocks
+
+    def _has_context_words(self, texts: list[str]) -> bool:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        try:
+            CountVectorizer(preprocessor=_lower_context).fit(texts)
+        except ValueError:
+            return False
+        return True
 
     def fit_transform(self, texts: Sequence[str]) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
 
-        self._union = FeatureUnion(self._parts(TfidfVectorizer))
+        texts = list(texts)
+        parts = self._parts(TfidfVectorizer)
+        if self.context_weight > 0 and not self._has_context_words(texts):
+            parts = parts[:2]
+        self._union = FeatureUnion([(n, v) for n, v, _ in parts],
+                                   transformer_weights={n: w for n, _, w in parts})
         with _no_words_is_invalid():
-            return self._union.fit_transform(list(texts)).tocsr()
+            return self._union.fit_transform(texts).tocsr()
 
     def transform(self, texts: Sequence[str]) -> Any:
         if self._union is None:
@@ -124,18 +202,23 @@ class TfidfFeaturiser:
         from scipy import sparse
         from sklearn.feature_extraction.text import CountVectorizer
 
-        blocks = []
-        for _, vec in self._parts(CountVectorizer):
-            with _no_words_is_invalid():
-                blocks.append(vec.fit_transform(list(texts)))
+        texts = list(texts)
+        weights = [w for _, _, w in self._parts(CountVectorizer)]
+        found = [(b, w) for b, w in zip(self._count_blocks(CountVectorizer, texts), weights)
+                 if b is not None]
+        blocks = [b for b, _ in found]
+        nb = len(blocks)
         tf = sparse.hstack(blocks, format="csr").astype(np.float64)
         tf.sum_duplicates()
         np.log(tf.data, out=tf.data)
         tf.data += 1.0  # sublinear tf
         n = tf.shape[0]
         row_of = np.repeat(np.arange(n), np.diff(tf.indptr))
+        starts = np.cumsum([0] + [b.shape[1] for b in blocks])
+        block_of = np.searchsorted(starts, tf.indices, side="right") - 1
+        scale = np.array([w for _, w in found])[block_of]
         # each (row, block) pair is normalised on its own, as FeatureUnion does
-        part = row_of * 2 + (tf.indices >= blocks[0].shape[1])
+        part = row_of * nb + block_of
 
         def matrix(rows: np.ndarray) -> Any:
             in_rows = np.zeros(n, dtype=bool)
@@ -143,9 +226,10 @@ class TfidfFeaturiser:
             df = np.bincount(tf.indices[in_rows[row_of]], minlength=tf.shape[1])
             idf = np.where(df > 0, np.log((1.0 + in_rows.sum()) / (1.0 + df)) + 1.0, 0.0)
             data = tf.data * idf[tf.indices]
-            norms = np.sqrt(np.bincount(part, weights=data * data, minlength=2 * n))
+            norms = np.sqrt(np.bincount(part, weights=data * data, minlength=nb * n))
             norms[norms == 0] = 1.0
             data /= norms[part]
+            data *= scale
             x = sparse.csr_matrix((data, tf.indices.copy(), tf.indptr.copy()), shape=tf.shape)
             x.eliminate_zeros()
             return x
@@ -392,7 +476,7 @@ def train(examples: Iterable[TrainingExample], parent_of: Mapping[str, str | Non
         raise InvalidInput(f"no code has enough examples to train on: {short}")
 
     feat: Featuriser = featuriser if featuriser is not None else TfidfFeaturiser()
-    texts = [e.text for e in rows]
+    texts = [joined(e.text, e.context) for e in rows]
     cross = feat.cross_fit(texts) if "human" in basis.values() else None
     report, cal, info = [], {}, {}
     for c in codes:
@@ -483,9 +567,19 @@ class CodeClassifier:
             raise InvalidInput("expected a list of texts")
         return out
 
-    def vectorise(self, texts: Iterable[str]) -> Any:
-        """The sparse feature matrix of ``texts`` (the slow, text-processing half)."""
-        return self.featuriser.transform(self._texts(texts))
+    def vectorise(self, texts: Iterable[str], contexts: Iterable[str] | None = None) -> Any:
+        """The sparse feature matrix of ``texts`` (the slow, text-processing half), each
+        with its context (the turn before it) when ``contexts`` is given."""
+        return self.featuriser.transform(self._inputs(texts, contexts))
+
+    def _inputs(self, texts: Iterable[str], contexts: Iterable[str] | None) -> list[str]:
+        texts = self._texts(texts)
+        if contexts is None:
+            return texts
+        ctx = self._texts(contexts)
+        if len(ctx) != len(texts):
+            raise InvalidInput(f"{len(texts)} texts but {len(ctx)} contexts")
+        return [joined(t, c) for t, c in zip(texts, ctx)]
 
     def scores_from_matrix(self, x: Any) -> np.ndarray:
         """Calibrated probabilities (n, n_codes) from a feature matrix: one sparse product."""
@@ -498,11 +592,13 @@ class CodeClassifier:
         z += self.cal_b  # in place: no extra (n, n_codes) temporaries
         return _expit(z)
 
-    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """Calibrated probability of every trained code for each text, shape (n, n_codes)."""
-        texts = self._texts(texts)
-        parts = [self.scores_from_matrix(self.vectorise(texts[i:i + CHUNK]))
-                 for i in range(0, len(texts), CHUNK)]  # chunks bound the sparse matrix
+    def predict_proba(self, texts: Iterable[str], contexts: Iterable[str] | None = None
+                      ) -> np.ndarray:
+        """Calibrated probability of every trained code for each text (with its context, the
+        turn before it, when given), shape (n, n_codes)."""
+        inputs = self._inputs(texts, contexts)
+        parts = [self.scores_from_matrix(self.featuriser.transform(inputs[i:i + CHUNK]))
+                 for i in range(0, len(inputs), CHUNK)]  # chunks bound the sparse matrix
         return np.vstack(parts) if parts else np.zeros((0, len(self._codes)))
 
     def predict_proba_reference(self, texts: Iterable[str]) -> np.ndarray:
@@ -529,7 +625,7 @@ class CodeClassifier:
                 segs.append(s)
         if not segs:
             return []
-        probs = self.predict_proba([s.text for s in segs])
+        probs = self.predict_proba([s.text for s in segs], [s.context for s in segs])
         out: list[Suggestion] = []
         for s, row in zip(segs, probs):
             hits = np.flatnonzero(row >= threshold)
@@ -617,5 +713,5 @@ def weak_examples_from_rules(segments: Iterable[SegmentInput],
         if sug.source == "rule" and sug.segment_id in segs:
             codes.setdefault(sug.segment_id, set()).add(sug.code)
     return [TrainingExample(s.text, frozenset(codes[i]), role=s.role, segment_id=i,
-                            weight=weight, origin="rule")
+                            weight=weight, origin="rule", context=s.context)
             for i, s in segs.items() if i in codes]

@@ -186,7 +186,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
                                   min_examples=min_examples).model
             except InvalidInput:
                 continue  # this fold has too little to learn from: its p stays 0 (rules alone)
-            p[test] = theme_probabilities(model, [rows[i].text for i in test], themes)
+            p[test] = theme_probabilities(model, [rows[i].text for i in test], themes,
+                                          [rows[i].context for i in test])
         policy = choose_policy(p, hits, truth, folds=k)
         policy = CombinePolicy(policy.hi, policy.lo, policy.cv_macro_f1, k, float(weight))
         key = (round(policy.cv_macro_f1, 9), -weight)
@@ -197,11 +198,12 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
 
 
 def theme_probabilities(model: CodeClassifier, texts: Sequence[str],
-                        themes: Sequence[str]) -> np.ndarray:
+                        themes: Sequence[str], contexts: Sequence[str] | None = None
+                        ) -> np.ndarray:
     """p(theme) per text: the highest probability of the theme or any code under it (a
     sub-code implies its theme), so that p(theme) >= t exactly when the classifier at
     threshold t suggests something in the theme. 0 where nothing in it was trained."""
-    probs = model.predict_proba(list(texts))
+    probs = model.predict_proba(list(texts), None if contexts is None else list(contexts))
     top_of = _top_of(model.parent_of)
     col = {t: j for j, t in enumerate(themes)}
     out = np.zeros((len(texts), len(themes)))
@@ -231,7 +233,8 @@ class CombinedAssistant:
         segs = [s for s in segments if s.text.strip()]
         if not segs:
             return []
-        p = theme_probabilities(self.model, [s.text for s in segs], self._themes)
+        p = theme_probabilities(self.model, [s.text for s in segs], self._themes,
+                                [s.context for s in segs])
         row = {s.id: i for i, s in enumerate(segs)}
         col = {t: j for j, t in enumerate(self._themes)}
         out: list[Suggestion] = []

@@ -168,7 +168,9 @@ class EmbeddingFeaturiser:
         return np.asarray(out, dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
+        from qualcode.coding.classifier import text_part
+
+        texts = [text_part(t) for t in texts]  # the sentence is encoded without its context
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if todo:
             for t, row in zip(todo, self._encode(todo)):

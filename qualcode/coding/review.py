@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from qualcode.coding.base import previous_turns, turn_text
 from qualcode.errors import InvalidInput
 from qualcode.store.codings import MACHINE_CODERS, Decision, apply_decisions, coding_records, reviewed_segments
 from qualcode.store.repo import Store
@@ -179,14 +180,7 @@ def review_items(
     rows = store.segment_rows(all_roles=True, document_ids=document_ids(store, documents))
     suggestions = segment_suggestions(store, coder)
     reviewed = reviewed_segments(store, coder) if status == "unreviewed" else set()
-    turns: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    for r in rows:
-        turns.setdefault((r["document_id"], r["turn_index"]), []).append(r)
-    previous: dict[tuple[int, int], tuple[int, int] | None] = {}
-    last: dict[int, tuple[int, int]] = {}
-    for key in turns:  # insertion order is document and turn order
-        previous[key] = last.get(key[0])
-        last[key[0]] = key
+    previous = previous_turns(rows)
     items = []
     for r in rows:
         if r["role"] == "interviewer":
@@ -196,11 +190,10 @@ def review_items(
             continue
         if status == "unreviewed" and r["segment_id"] in reviewed:
             continue
-        before = previous[(r["document_id"], r["turn_index"])]
+        turn = previous[r["segment_id"]]
         context = ""
-        if before is not None:
-            turn = turns[before]
-            text = " ".join(" ".join(t["text"] for t in turn).split())
+        if turn:
+            text = turn_text(turn)
             if len(text) > CONTEXT_CHARS:
                 text = "…" + text[-CONTEXT_CHARS:]
             context = f"{turn[0]['speaker'] or turn[0]['role']}: {text}"

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
-from qualcode.coding.base import SegmentInput
+from qualcode.coding.base import SegmentInput, previous_turns, turn_text
 from qualcode.errors import InvalidInput, QualcodeError
 from qualcode.store.codings import SuggestResult, human_decisions, reviewed_segments, store_suggestions
 from qualcode.store.models import latest_model, save_model
@@ -23,13 +23,18 @@ MODEL_NAME = "classifier"
 
 
 def segment_inputs(store: Store) -> list[SegmentInput]:
-    """Every segment eligible for coding, as the assistants see it."""
+    """Every segment eligible for coding, as the assistants see it, with the turn before it
+    (usually the interviewer's question) as its context."""
+    rows = store.segment_rows(all_roles=True)
+    before = previous_turns(rows)
     return [
         SegmentInput(
             id=r["segment_id"], text=r["text"], role=r["role"], document=r["document"],
             site=r["site"], start=r["start"], end=r["end"],
+            context=turn_text(before[r["segment_id"]]),
         )
-        for r in store.segment_rows()
+        for r in rows
+        if r["role"] != "interviewer"
     ]
 
 
@@ -107,7 +112,8 @@ def human_examples(store: Store, coders: Sequence[str] | None = None) -> list:
             covered.add(seg_id)
             labels[seg_id].add(code)
     return [
-        TrainingExample(segs[i].text, frozenset(labels.get(i, ())), role=segs[i].role, segment_id=i)
+        TrainingExample(segs[i].text, frozenset(labels.get(i, ())), role=segs[i].role, segment_id=i,
+                        context=segs[i].context)
         for i in sorted(covered)
         if i in segs
     ]
