@@ -164,23 +164,28 @@ with Store.open(db) as store:
     model = load_classifier(store)
 t_load = time.perf_counter() - t
 t = time.perf_counter()
-texts, i = [], 0
+texts, contexts, i = [], [], 0
 while len(texts) < n:
     iv = bench_corpus.interview(i, words)
-    texts += [" ".join(paras) for label, paras, _t in iv["turns"] if label != iv["interviewer"]]
+    before = ""
+    for label, paras, _t in iv["turns"]:
+        if label != iv["interviewer"]:
+            texts.append(" ".join(paras))
+            contexts.append(before)  # the turn before: what the classifier reads as context
+        before = " ".join(paras)
     i += 1
-texts = texts[:n]
-segs = [SegmentInput(id=k + 1, text=s, role="es", document=f"d{k // 100}", site=None, start=0, end=len(s))
-        for k, s in enumerate(texts)]
+texts, contexts = texts[:n], contexts[:n]
+segs = [SegmentInput(id=k + 1, text=s, role="es", document=f"d{k // 100}", site=None, start=0, end=len(s),
+                     context=c) for k, (s, c) in enumerate(zip(texts, contexts))]
 t_texts = time.perf_counter() - t
 
 # suggest() end to end, its per-chunk vectorise calls timed and their matrices kept
 chunks, t_vec = [], 0.0
 vectorise = model.vectorise
-def timed_vectorise(batch):
+def timed_vectorise(batch, contexts=None):
     global t_vec
     t0 = time.perf_counter()
-    x = vectorise(batch)
+    x = vectorise(batch, contexts)
     t_vec += time.perf_counter() - t0
     chunks.append(x)
     return x
@@ -194,7 +199,7 @@ scored = [model.scores_from_matrix(x) for x in chunks]
 t_score = time.perf_counter() - t
 # suggest() once vectorised: predict_proba's per-chunk vectorise hands back the matrices above
 it = iter(chunks)
-model.vectorise = lambda _batch: next(it)
+model.vectorise = lambda _batch, _contexts=None: next(it)
 t = time.perf_counter()
 pre = model.suggest(segs)
 t_suggest_pre = time.perf_counter() - t

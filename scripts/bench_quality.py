@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -104,6 +105,9 @@ def main() -> int:
     ap.add_argument("--no-weak-labels", dest="weak_labels", action="store_false",
                     help="never train the classifier on rule hits on uncoded segments "
                          "(default: cross-validation on the dev interviews decides)")
+    ap.add_argument("--no-context", dest="context", action="store_false",
+                    help="hide the turn before each segment from the classifier (to measure "
+                         "what the context adds)")
     args = ap.parse_args()
     from qualcode.coding import classifier as clf
     from qualcode.coding.rules import RuleAssistant
@@ -112,6 +116,10 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         data = setup(Path(tmp))
+        if not args.context:
+            blind = {k: [replace(x, context="") for x in data[k]]
+                     for k in ("segs", "held_segs", "dev_segs", "dev_examples")}
+            data.update(blind)
         codebook, parent_of, tops = data["codebook"], data["parent_of"], data["tops"]
         segs, held_segs, held = data["segs"], data["held_segs"], data["held"]
         gold_frame, dev_examples, seeds = data["gold_frame"], data["dev_examples"], data["seeds"]
@@ -191,7 +199,8 @@ def main() -> int:
                  f"thresholds chosen on the development interviews only (cross-validated over {policy.folds} "
                  f"groups of documents, macro F1 {policy.cv_macro_f1:.2f} there). The same cross-validation "
                  f"chose to {'train the classifier also on' if policy.weak_weight else 'leave out'} rule hits "
-                 f"on the uncoded segments as weak labels. union = every rule hit plus "
+                 f"on the uncoded segments as weak labels. The classifier "
+                 f"{'reads' if args.context else 'does not read (--no-context)'} the turn before each segment. union = every rule hit plus "
                  f"every classifier suggestion at p >= {args.threshold}.")
     lines.append("")
     wide = pretty.pivot_table(index="code", columns="method", values=["f1", "cohen_kappa"], sort=False)

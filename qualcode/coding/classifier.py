@@ -596,9 +596,13 @@ class CodeClassifier:
                       ) -> np.ndarray:
         """Calibrated probability of every trained code for each text (with its context, the
         turn before it, when given), shape (n, n_codes)."""
-        inputs = self._inputs(texts, contexts)
-        parts = [self.scores_from_matrix(self.featuriser.transform(inputs[i:i + CHUNK]))
-                 for i in range(0, len(inputs), CHUNK)]  # chunks bound the sparse matrix
+        texts = self._texts(texts)
+        ctx = None if contexts is None else self._texts(contexts)
+        if ctx is not None and len(ctx) != len(texts):
+            raise InvalidInput(f"{len(texts)} texts but {len(ctx)} contexts")
+        parts = [self.scores_from_matrix(self.vectorise(
+                     texts[i:i + CHUNK], None if ctx is None else ctx[i:i + CHUNK]))
+                 for i in range(0, len(texts), CHUNK)]  # chunks bound the sparse matrix
         return np.vstack(parts) if parts else np.zeros((0, len(self._codes)))
 
     def predict_proba_reference(self, texts: Iterable[str]) -> np.ndarray:
