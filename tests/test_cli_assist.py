@@ -96,6 +96,31 @@ def test_train_with_weak_labels_learns_from_rule_hits_on_uncoded_segments(coded:
     assert policy is not None and policy.weak_weight == 0.5
 
 
+def _question_sensitivity(project: Path) -> tuple[dict, float]:
+    """The model's metadata, and how far one answer's probabilities move between two questions."""
+    with Store.open(project) as store:
+        model = load_classifier(store)
+    assert model is not None
+    answer = ["It's been a big change for me, honestly, a really big change."] * 2
+    questions = ["What difference has the job made at home?", "How does the team include the ES?"]
+    moved = float(abs(model.predict_proba(answer, questions)[0] - model.predict_proba(answer, questions)[1]).max())
+    return model.metadata, moved
+
+
+def test_train_reads_the_turn_before_each_segment_unless_told_not_to(coded: dict, tmp_path) -> None:  # noqa: ANN001
+    meta, moved = _question_sensitivity(coded["project"])
+    assert meta["params"]["featuriser"]["context_weight"] == 0.5
+    assert moved > 0.01  # the same answer to another question scores differently
+    assert "without the turn before" not in coded["trained"]
+    project = tmp_path / "blind.db"
+    shutil.copy(coded["project"], project)
+    out = _run(project, "train", "--no-context").output
+    assert "(without the turn before each segment)" in out
+    meta, moved = _question_sensitivity(project)
+    assert meta["params"]["featuriser"]["context_weight"] == 0.0
+    assert moved == 0.0
+
+
 def test_suggest_all_keeps_only_rule_hits_the_classifier_finds_plausible(coded: dict) -> None:
     project, folder = coded["project"], coded["folder"]
     rules_only = _run(project, "suggest", "--method", "rules").output

@@ -146,26 +146,31 @@ def suggest_cmd(obj: Context, method: str, threshold: float | None) -> None:
 @click.option("--weak-labels/--no-weak-labels", default=None,
               help="Also learn from rule hits on segments nobody has coded, at half weight "
                    "(default: cross-validation decides).")
+@click.option("--context/--no-context", default=True, show_default=True,
+              help="Read each segment together with the turn before it (usually the question).")
 @click.pass_obj
 @handle_errors
 def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool,
-              weak_labels: bool | None) -> None:
+              weak_labels: bool | None, context: bool) -> None:
     """Train the classifier on accepted human codings; print cross-validated precision, recall,
     F1 and support per code, and the codes that need more examples.
 
     \b
     Example:
       qualcode train --coders alice,bob
+      qualcode train --no-context   # the segment's own words only
     """
     from qualcode.workflows.assist import train
 
     outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
-                    min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels)
+                    min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels,
+                    context=context)
     res = outcome.result
     click.echo(f"trained on {outcome.n_human} human-coded segments"
                + (f", {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")
                + (f", {outcome.n_weak} segments labelled by rule hits" if outcome.n_weak else "")
-               + f"; model {outcome.model_id} saved in the project")
+               + f"; model {outcome.model_id} saved in the project"
+               + ("" if context else " (without the turn before each segment)"))
     chosen = res.model.metadata.get("combine") or {}
     if weak_labels is None and chosen.get("weak_weight") is not None:
         click.echo("rule hits on uncoded segments: "

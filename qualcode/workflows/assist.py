@@ -137,6 +137,7 @@ def train(
     weak_labels: bool | None = None,
     evaluate: bool = True,
     combine: bool = True,
+    context: bool = True,
 ) -> TrainOutcome:
     """Train the classifier on the project's human codings and save it in the project.
 
@@ -148,7 +149,7 @@ def train(
     and cost a little once there are several hundred. With fewer than 3 coded documents
     there is nothing to cross-validate and None means True. With ``combine`` the
     rules-and-classifier policy is chosen by the same cross-validation and saved with the
-    model.
+    model. ``context=False`` trains on each segment's own words, without the turn before it.
     """
     from qualcode.coding import classifier as clf
     from qualcode.coding.combine import WEAK_WEIGHTS, fit_policy
@@ -156,10 +157,13 @@ def train(
 
     codebook = store.codebook()
     examples = human_examples(store, coders)
+    segments = segment_inputs(store)
+    if not context:
+        examples = [replace(e, context="") for e in examples]
+        segments = [replace(s, context="") for s in segments]
     seeds = clf.seed_examples_from_codebook(codebook.codes) if cold_start else []
     parent_of = {c.id: c.parent for c in codebook.codes}
     rules = RuleAssistant(codebook)
-    segments = segment_inputs(store)
     coded = {e.segment_id for e in examples}
     uncoded = [s for s in segments if s.id not in coded]
     weights = WEAK_WEIGHTS if weak_labels is None else ((0.5,) if weak_labels else (0.0,))
@@ -175,12 +179,14 @@ def train(
     result = clf.train(
         examples, parent_of, min_examples=min_examples, seeds=[*seeds, *weak],
         codebook_version=store.codebook_version(), evaluate=evaluate,
+        featuriser=None if context else clf.TfidfFeaturiser(context_weight=0.0),
     )
     if combine and policy is not None:
         result.model.metadata["combine"] = policy.to_dict()
     info = dict(result.model.metadata)
     info.update(n_human=len(examples), n_seed=len(seeds), n_weak=len(weak),
                 weak_labels="chosen by cross-validation" if weak_labels is None else weak_labels,
+                context=context,
                 codes=list(result.model.codes))
     model_id = save_model(store, MODEL_NAME, _jsonable(info), result.model.to_bytes())
     return TrainOutcome(result, model_id, len(examples), len(seeds), len(weak))
