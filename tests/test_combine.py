@@ -171,3 +171,24 @@ def test_fit_policy_rejects_weights_outside_0_1(tiny_codebook) -> None:  # noqa:
     with pytest.raises(InvalidInput, match="weak_weights"):
         fit_policy(examples, segs, RuleAssistant(tiny_codebook), parent_of,
                    weak_weights=(0.0, 2.0), min_examples=3)
+
+
+def test_progress_follows_every_fold_model_and_every_code(tiny_codebook) -> None:  # noqa: ANN001
+    """``progress(stage, done, total)`` counts up to its total, once per stage step."""
+    from qualcode.coding import classifier as clf
+
+    segs, examples = corpus(n_docs=4)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    calls: list[tuple[str, int, int]] = []
+    policy = fit_policy(examples, segs, RuleAssistant(tiny_codebook), parent_of,
+                        weak_weights=(0.0, 0.5), min_examples=3,
+                        progress=lambda *a: calls.append(a))
+    assert policy is not None
+    fold_calls = [c for c in calls if c[0] == "choosing the policy"]
+    total = policy.folds * 2
+    assert [c[1] for c in fold_calls] == list(range(total + 1)) and {c[2] for c in fold_calls} == {total}
+    calls.clear()
+    result = clf.train(examples, parent_of, evaluate=False, min_examples=3,
+                       progress=lambda *a: calls.append(a))
+    n = len(result.report)
+    assert calls == [("cross-validating codes", i, n) for i in range(n + 1)]

@@ -43,6 +43,7 @@ FORMAT_VERSION = 2  # 2: the featuriser reads the context (the turn before the s
 MIN_NEGATIVES = 5
 CALIBRATION_FOLDS = 3
 CHUNK = 4096  # texts vectorised at a time
+Progress = Callable[[str, int, int], None]  # (stage, done, total): for progress bars
 SEED_ORIGINS = frozenset({"codebook", "rule"})
 CONTEXT_SEP = "\x1e"  # featuriser input: the segment's text, then its context after this
 
@@ -405,7 +406,8 @@ def train(examples: Iterable[TrainingExample], parent_of: Mapping[str, str | Non
           min_examples: int = 5, seed: int = 0, cv_folds: int = 5,
           seeds: Sequence[TrainingExample] = (), C: float = 4.0,
           featuriser: Featuriser | None = None,
-          codebook_version: str | int | None = None, evaluate: bool = True) -> TrainResult:
+          codebook_version: str | int | None = None, evaluate: bool = True,
+          progress: Progress | None = None) -> TrainResult:
     """Train one calibrated classifier per code and cross-validate it on human examples.
 
     A coding on a sub-code counts for its ancestors too. A code is trained on human evidence
@@ -413,7 +415,8 @@ def train(examples: Iterable[TrainingExample], parent_of: Mapping[str, str | Non
     still trained when ``seeds`` give it at least one positive (basis "seed": raw logistic
     probabilities, not evaluated); otherwise it is listed in ``skipped``.
     ``evaluate=False`` skips the nested calibration of the report (about half the time; the
-    report's metric columns are then NaN, the model is the same).
+    report's metric columns are then NaN, the model is the same). ``progress`` is called
+    with ("cross-validating codes", done, total) before each code and once at the end.
     """
     import pandas as pd
     import sklearn
@@ -482,6 +485,8 @@ def train(examples: Iterable[TrainingExample], parent_of: Mapping[str, str | Non
     for c in codes:
         if c not in basis:
             continue
+        if progress is not None:
+            progress("cross-validating codes", len(report), len(basis))
         j = col[c]
         y = y_all[:, j]
         entry = {"code": c, "support": int(hp[j]), "precision": np.nan, "recall": np.nan,
@@ -502,6 +507,8 @@ def train(examples: Iterable[TrainingExample], parent_of: Mapping[str, str | Non
                    "positives": int(hp[j]), "seed_positives": int(sp[j]),
                    "platt_a": cal[c][0], "platt_b": cal[c][1]}
 
+    if progress is not None:
+        progress("cross-validating codes", len(report), len(basis))
     x = feat.fit_transform(texts)
     trained = [c for c in codes if c in basis]
     estimators = {c: _fit_lr(x, y_all[:, col[c]], w, C, seed) for c in trained}

@@ -20,7 +20,7 @@ Pure: segments and examples in, suggestions and a policy out; the store persists
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -133,7 +133,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
                rules: RuleAssistant, parent_of: Mapping[str, str | None], *,
                seeds: Sequence[TrainingExample] = (), uncoded: Sequence[SegmentInput] = (),
                weak_weights: Sequence[float] = (0.0,), folds: int = DEFAULT_FOLDS,
-               seed: int = 0, min_examples: int = 5) -> CombinePolicy | None:
+               seed: int = 0, min_examples: int = 5,
+               progress: Callable[[str, int, int], None] | None = None) -> CombinePolicy | None:
     """Choose the policy, and the weight of weak labels, by cross-validation grouped by document.
 
     ``examples`` are human-coded segments (with ``segment_id``), ``segments`` give their
@@ -142,7 +143,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
     ``weak_weights`` above 0 the classifier also learns from rule hits on ``uncoded`` and on
     this fold's segments, at that weight. The best (weight, hi, lo) wins; a tie goes to the
     smaller weight. Returns None when there are fewer than 3 documents to group by (no
-    honest estimate is possible).
+    honest estimate is possible). ``progress`` gets ("choosing the policy", done, total)
+    around each fold model.
     """
     from qualcode.coding import classifier as clf
 
@@ -171,9 +173,14 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
     order = np.random.RandomState(seed).permutation(docs)
     fold_of = {d: i % k for i, d in enumerate(order)}
     best: tuple[tuple[float, float], CombinePolicy] | None = None
-    for weight in sorted(set(weak_weights)):
+    weights = sorted(set(weak_weights))
+    done, total = 0, k * len(weights)
+    for weight in weights:
         p = np.zeros((len(rows), len(themes)))
         for f in range(k):
+            if progress is not None:
+                progress("choosing the policy", done, total)
+            done += 1
             test = [i for i, e in enumerate(rows) if fold_of[seg_of[e.segment_id].document] == f]
             train_rows = [e for e in rows if fold_of[seg_of[e.segment_id].document] != f]
             extra = list(seeds)
@@ -188,6 +195,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
                 continue  # this fold has too little to learn from: its p stays 0 (rules alone)
             p[test] = theme_probabilities(model, [rows[i].text for i in test], themes,
                                           [rows[i].context for i in test])
+        if progress is not None and done == total:
+            progress("choosing the policy", done, total)
         policy = choose_policy(p, hits, truth, folds=k)
         policy = CombinePolicy(policy.hi, policy.lo, policy.cv_macro_f1, k, float(weight))
         key = (round(policy.cv_macro_f1, 9), -weight)

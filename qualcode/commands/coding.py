@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from qualcode.cli import export, main
-from qualcode.commands.common import Context, handle_errors
+from qualcode.commands.common import Context, handle_errors, stage_bars
 
 
 @main.group("import")
@@ -162,9 +162,10 @@ def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: b
     """
     from qualcode.workflows.assist import train
 
-    outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
-                    min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels,
-                    context=context)
+    with stage_bars() as progress:
+        outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
+                        min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels,
+                        context=context, progress=progress)
     res = outcome.result
     click.echo(f"trained on {outcome.n_human} human-coded segments"
                + (f", {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -42,3 +43,31 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def interactive() -> bool:
     """True on a terminal: progress bars are shown there and kept out of logs."""
     return sys.stderr.isatty()
+
+
+@contextmanager
+def stage_bars() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A ``progress(stage, done, total)`` callback that draws one bar per stage on a
+    terminal (a new stage closes the bar before it); None in logs and pipes."""
+    if not interactive():
+        yield None
+        return
+    bars: dict[str, Any] = {}
+    current: list[Any] = []
+
+    def show(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            while current:
+                current.pop().__exit__(None, None, None)
+            bar = bars[stage] = click.progressbar(length=max(total, 1), label=stage.capitalize(),
+                                                  file=sys.stderr)
+            bar.__enter__()
+            current.append(bar)
+        bar.update(max(0, done - bar.pos))
+
+    try:
+        yield show
+    finally:
+        while current:
+            current.pop().__exit__(None, None, None)

@@ -15,7 +15,7 @@ from qualcode.store.repo import Store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qualcode.coding.classifier import CodeClassifier, TrainResult
+    from qualcode.coding.classifier import CodeClassifier, Progress, TrainResult
     from qualcode.coding.combine import CombinePolicy
 
 METHODS = ("rules", "classifier", "all")
@@ -138,6 +138,7 @@ def train(
     evaluate: bool = True,
     combine: bool = True,
     context: bool = True,
+    progress: "Progress | None" = None,
 ) -> TrainOutcome:
     """Train the classifier on the project's human codings and save it in the project.
 
@@ -149,7 +150,7 @@ def train(
     and cost a little once there are several hundred. With fewer than 3 coded documents
     there is nothing to cross-validate and None means True. With ``combine`` the
     rules-and-classifier policy is chosen by the same cross-validation and saved with the
-    model. ``context=False`` trains on each segment's own words, without the turn before it.
+    model. ``progress(stage, done, total)`` follows the long steps. ``context=False`` trains on each segment's own words, without the turn before it.
     """
     from qualcode.coding import classifier as clf
     from qualcode.coding.combine import WEAK_WEIGHTS, fit_policy
@@ -170,7 +171,7 @@ def train(
     policy = None
     if examples and (combine or weak_labels is None):
         policy = fit_policy(examples, segments, rules, parent_of, seeds=seeds, uncoded=uncoded,
-                            weak_weights=weights, min_examples=min_examples)
+                            weak_weights=weights, min_examples=min_examples, progress=progress)
     weight = policy.weak_weight if policy is not None else max(weights)
     weak = (clf.weak_examples_from_rules(uncoded, rules.suggest(uncoded), weight=weight)
             if weight > 0 else [])
@@ -180,6 +181,7 @@ def train(
         examples, parent_of, min_examples=min_examples, seeds=[*seeds, *weak],
         codebook_version=store.codebook_version(), evaluate=evaluate,
         featuriser=None if context else clf.TfidfFeaturiser(context_weight=0.0),
+        progress=progress,
     )
     if combine and policy is not None:
         result.model.metadata["combine"] = policy.to_dict()
