@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from qualcode.analysis.agreement import precision_recall, roll_up
+from qualcode.analysis.agreement import agreement_presence, precision_recall, roll_up
 from qualcode.coding.base import SegmentInput, Suggestion
 from qualcode.coding.imports import import_codings
 from qualcode.ingest.pipeline import ingest_paths
@@ -83,6 +84,9 @@ def setup(tmp: Path) -> dict:
     assert report.ok, [f.error for f in report.errors]
     import_codings(store, EX / "codings_dev_coder_a.csv")
     import_codings(store, EX / "codings_heldout_gold.csv")
+    second = sorted(EX.glob("codings_heldout_coder_*.csv"))
+    for path in second:
+        import_codings(store, path)
     segs = segment_inputs(store)
     held_segs = [s for s in segs if s.document.startswith(HELD_OUT)]
     dev_segs = [s for s in segs if not s.document.startswith(HELD_OUT)]
@@ -90,12 +94,108 @@ def setup(tmp: Path) -> dict:
     gold_frame, coverage = coder_codings(store, ["gold"])
     assert coverage["gold"] == held, "gold must cover exactly the held-out segments"
     dev_examples = list(human_examples(store, ["coder_a"]))
+    names = [p.stem.removeprefix("codings_heldout_") for p in second]
+    humans, human_cover = coder_codings(store, names) if names else (None, {})
+    assert all(human_cover[n] == held for n in names), "a second coder must code every held-out segment"
     store.close()
     return dict(codebook=codebook, parent_of={c.id: c.parent for c in codebook.codes},
                 tops=[c.id for c in codebook.codes if c.parent is None], segs=segs,
                 held_segs=held_segs, dev_segs=dev_segs, held=held, gold_frame=gold_frame,
                 dev_examples=dev_examples, seeds=clf.seed_examples_from_codebook(codebook.codes),
-                dev_rule_hits=RuleAssistant(codebook).suggest(dev_segs))
+                dev_rule_hits=RuleAssistant(codebook).suggest(dev_segs),
+                second_coders={n: humans[humans.coder == n] for n in names})
+
+
+def theme_matrix(frame: pd.DataFrame, parent_of, tops, units) -> np.ndarray:  # noqa: ANN001
+    """Segments x themes, True where the coder applied the theme or a code under it."""
+    row, col = {u: i for i, u in enumerate(units)}, {t: j for j, t in enumerate(tops)}
+    out = np.zeros((len(units), len(tops)), dtype=bool)
+    if len(frame):
+        rolled = roll_up(frame, parent_of, "top")
+        for u, c in zip(rolled.unit, rolled.code):
+            if u in row:
+                out[row[u], col[c]] = True
+    return out
+
+
+def kappas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cohen's kappa per column of two boolean matrices (the binary formula; NaN where
+    chance agreement is 1), along the first axis or, for 3-d input, the second."""
+    a, b = a.astype(float), b.astype(float)
+    po = (a == b).mean(-2)
+    pa, pb = a.mean(-2), b.mean(-2)
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+
+
+def f1s(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    tp, fp, fn = ((pred & truth).sum(-2), (pred & ~truth).sum(-2), (~pred & truth).sum(-2))
+    return np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
+
+
+def bootstrap(pred: np.ndarray, truth: np.ndarray, n: int = 2000, seed: int = 0) -> dict:
+    """95% percentile intervals over segments resampled with replacement: macro F1, macro
+    kappa and kappa per theme. Segments of one interview are not independent, so these are
+    if anything too narrow."""
+    idx = np.random.RandomState(seed).randint(0, len(truth), size=(n, len(truth)))
+    p, t = pred[idx], truth[idx]
+    k, f = kappas(p, t), f1s(p, t)
+    lo_hi = lambda x: np.nanpercentile(x, [2.5, 97.5], axis=0)  # noqa: E731
+    return {"macro_f1": lo_hi(f.mean(1)), "macro_kappa": lo_hi(np.nanmean(k, 1)),
+            "kappa": lo_hi(k)}
+
+
+def people_section(frames: dict[str, pd.DataFrame], people: dict[str, pd.DataFrame],
+                   parent_of, tops, held) -> list[str]:  # noqa: ANN001
+    """The machine beside people who coded the same held-out interviews independently."""
+    units = sorted(held)
+    gold = theme_matrix(people["gold"], parent_of, tops, units)
+    mats = {name: theme_matrix(f, parent_of, tops, units) for name, f in {**frames, **people}.items()}
+    others = [n for n in people if n != "gold"]
+    machine = "rules+classifier"
+    ci = {n: bootstrap(mats[n], gold) for n in [machine, *others]}
+    lines = ["", "## Against people", "",
+             f"{len(others)} more people ({', '.join(others)}) coded the held-out interviews on their own, "
+             "from the codebook and the conventions of the development coding, without seeing the gold "
+             "coding. Their agreement with gold is what the targets mean on this corpus. F1 / kappa "
+             "against gold, with a 95% bootstrap interval for kappa (2,000 resamples of segments).", ""]
+    head = [machine, *others]
+    lines += ["| theme | support | " + " | ".join(f"{n} F1 / kappa (95%)" for n in head) + " |",
+              "|" + "---|" * (len(head) + 2)]
+    for j, theme in enumerate([*tops, "(macro)"]):
+        cells = []
+        for n in head:
+            if theme == "(macro)":
+                f, k, (lo, hi) = f1s(mats[n], gold).mean(), np.nanmean(kappas(mats[n], gold)), ci[n]["macro_kappa"]
+            else:
+                f, k = f1s(mats[n], gold)[j], kappas(mats[n], gold)[j]
+                lo, hi = ci[n]["kappa"][0][j], ci[n]["kappa"][1][j]
+            cells.append(f"{f:.2f} / {k:.2f} ({lo:.2f}-{hi:.2f})")
+        support = int(gold[:, j].sum()) if theme != "(macro)" else int(gold.sum())
+        lines.append(f"| {theme} | {support} | " + " | ".join(cells) + " |")
+    for n in head:
+        lo, hi = ci[n]["macro_f1"]
+        lines.append("")
+        lines.append(f"- {n}: macro F1 {f1s(mats[n], gold).mean():.2f}, 95% interval {lo:.2f} to {hi:.2f}.")
+    # every pair of people against the machine against each person: is it one more coder?
+    names = list(people)
+    pair = [kappas(mats[a], mats[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+    vs = [kappas(mats[machine], mats[a]) for a in names]
+    alpha = agreement_presence(roll_up(pd.concat(list(people.values()), ignore_index=True),
+                                       parent_of, "top"), names, tops,
+                               coverage={n: set(held) for n in names})
+    alpha = alpha.set_index("code")["krippendorff_alpha"]
+    lines += ["", f"Mean kappa between each pair of the {len(names)} people against the mean kappa of "
+              f"{machine} with each person, and Krippendorff's alpha among the people:", "",
+              "| theme | people with each other | machine with each person | alpha among people |",
+              "|---|---|---|---|"]
+    for j, theme in enumerate(tops):
+        lines.append(f"| {theme} | {np.mean([k[j] for k in pair]):.2f} | {np.mean([k[j] for k in vs]):.2f} "
+                     f"| {alpha[theme]:.2f} |")
+    lines.append(f"| (macro) | {np.nanmean(pair):.2f} | {np.nanmean(vs):.2f} | "
+                 f"{np.nanmean([alpha[t] for t in tops]):.2f} |")
+    return lines
 
 
 def main() -> int:
@@ -228,6 +328,9 @@ def main() -> int:
               "| human-coded dev segments | seed texts (weight 0.5) | macro F1 | macro kappa |", "|---|---|---|---|"]
     for r in cold:
         lines.append(f"| {r['human_segments']} | {r['seeds']} | {r['macro_f1']:.2f} | {r['macro_kappa']:.2f} |")
+    if data["second_coders"]:
+        lines += people_section({f.coder.iloc[0]: f for f in frames[1:4]},
+                                {"gold": gold_frame, **data["second_coders"]}, parent_of, tops, held)
     text = "\n".join(lines) + "\n"
     (out / "quality.md").write_text(text, encoding="utf-8")
     print(text)
