@@ -37,7 +37,7 @@ Write ``def my_section(b: Bench) -> None`` decorated with ``@section("name", "wh
 inside, use ``b.corpus(n, words)`` for a cached synthetic corpus, ``b.project(...)`` for an
 ingested project, ``b.measure(...)`` / ``b.repeat(...)`` to time commands, ``b.add_row(...)``
 for table rows, ``b.add_check(...)`` for target checks, and ``b.notes`` for free text.
-The sections rules, classifier, report and web live in scripts/bench_assist.py, imported
+The sections rules, train, classifier, report and web live in scripts/bench_assist.py, imported
 below so that they register here too.
 """
 

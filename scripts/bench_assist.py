@@ -2,7 +2,7 @@
 
 Imported by scripts/bench.py, whose ``@section`` registers them; run them through it:
 
-    scripts/bench rules classifier report web [--n 250] [--words 8000] [--repeats 3]
+    scripts/bench rules train classifier report web [--n 250] [--words 8000] [--repeats 3]
 
 Each measured command runs in a fresh process (``Bench.run``), repeats are interleaved
 and the table shows medians, as in the other sections. Set-up (ingesting the corpus,
@@ -12,6 +12,8 @@ storing codings, training the model) is done once per run and never timed.
   default synthetic corpus (250 x 8,000 words). How many suggestions it makes, per segment
   and per 1,000 spoken words, is set beside the same command on transcripts_example/ (real
   interviews, rules tuned on them) to show the corpus exercises the rules realistically.
+* ``train``: ``qualcode train`` on transcripts_example/ with codings_dev_coder_a.csv, by
+  default (the policy's fold models in worker processes) and with ``--jobs 1``, taking turns.
 * ``classifier``: a model trained on transcripts_example/ with codings_dev_coder_a.csv
   scores 100,000 interview turns of the synthetic generator. Timed inside one process:
   vectorising, scoring the vectorised turns (``scores_from_matrix``), ``suggest`` once
@@ -29,6 +31,7 @@ storing codings, training the model) is done once per run and never timed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -220,6 +223,28 @@ def _trained_example(b: Bench) -> tuple[Path, Run]:
     del imp
     train = b.run("classifier-train", [QUALCODE, "--project", db, "train"])
     return db, train
+
+
+@section("train", "qualcode train on transcripts_example: worker processes against one process")
+def train_jobs(b: Bench) -> None:
+    """The same training, by default (fold models in worker processes) and with --jobs 1,
+    taking turns, each on its own copy of one project with coder A's codings imported."""
+    base = _copy_project(b, _example_project(b), "train-project")
+    b.run("train-import", [QUALCODE, "--project", base, "import", "codings",
+                           EXAMPLE / "codings_dev_coder_a.csv"])
+    runs: dict[str, list[Run]] = {"default": [], "1": []}
+    for rnd in range(b.args.repeats):
+        for jobs in runs:
+            db = _copy_project(b, base, f"train-{jobs}-{rnd}")
+            flags = [] if jobs == "default" else ["--jobs", jobs]
+            r = b.run(f"train-jobs-{jobs}", [QUALCODE, "--project", db, "train", *flags])
+            runs[jobs].append(r)
+            b.log(f"train: round {rnd + 1}/{b.args.repeats}, jobs {jobs}: {r.wall:.1f} s")
+    fast, slow = (median([r.wall for r in runs[k]]) for k in ("default", "1"))
+    b.add_row("train", f"qualcode train, default (up to {os.cpu_count()} worker processes)",
+              runs=runs["default"], note=f"{slow / fast:.2f}x faster than --jobs 1, medians of one run")
+    b.add_row("train", "qualcode train --jobs 1", runs=runs["1"],
+              note="the fold models of the policy's cross-validation one after another")
 
 
 @section("classifier", f"classifier scoring of {CLASSIFIER_SEGMENTS:,} turns: vectorised, and end to end")

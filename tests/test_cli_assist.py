@@ -166,3 +166,20 @@ def test_next_says_so_when_nothing_is_left(tmp_path: Path) -> None:
     _run(project, "import", "codings", str(tmp_path / "c.csv"))
     out = _run(project, "next", "--n", "3").output
     assert "nothing left to code" in out
+
+
+def test_train_in_one_process_saves_the_same_model(coded: dict, tmp_path) -> None:  # noqa: ANN001
+    """`--jobs 1` trains the fold models here instead of in worker processes: same result."""
+    project = tmp_path / "serial.db"
+    shutil.copy(coded["project"], project)
+    _run(project, "train", "--jobs", "1")
+    texts = ["The ES comes to our team meeting every week.", "I started my new job on Monday."]
+    with Store.open(coded["project"]) as store:
+        default = load_classifier(store)
+    with Store.open(project) as store:
+        serial = load_classifier(store)
+    assert default is not None and serial is not None
+    assert combine_policy(serial) == combine_policy(default)
+    assert (serial.predict_proba(texts) == default.predict_proba(texts)).all()
+    bad = _run(project, "train", "--jobs", "0", ok=False)
+    assert bad.exit_code != 0 and "--jobs" in bad.output

@@ -192,3 +192,32 @@ def test_progress_follows_every_fold_model_and_every_code(tiny_codebook) -> None
                        progress=lambda *a: calls.append(a))
     n = len(result.report)
     assert calls == [("cross-validating codes", i, n) for i in range(n + 1)]
+
+
+def test_worker_processes_choose_the_same_policy_as_one_process(tiny_codebook) -> None:  # noqa: ANN001
+    """Fold models trained in two spawned processes score exactly as in this one."""
+    from qualcode.coding.combine import _FoldTask, _run_tasks
+
+    segs, examples = corpus(n_docs=6)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    rules = RuleAssistant(tiny_codebook)
+    one = fit_policy(examples, segs, rules, parent_of, weak_weights=(0.0, 0.5), min_examples=3,
+                     n_jobs=1)
+    two = fit_policy(examples, segs, rules, parent_of, weak_weights=(0.0, 0.5), min_examples=3,
+                     n_jobs=2)
+    assert one is not None and one == two
+    themes = [c for c in parent_of if parent_of[c] is None]
+    tasks = [_FoldTask(examples[i::3], dict(parent_of), [], 0, 3, [e.text for e in examples[:9]],
+                       [""] * 9, themes) for i in range(3)]
+    serial, parallel = _run_tasks(tasks, 1, None), _run_tasks(tasks, 2, None)
+    assert all(a is not None and a.shape == (9, len(themes)) for a in serial)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+    assert not np.array_equal(serial[0], serial[1])  # different training folds, different models
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5])
+def test_fit_policy_rejects_a_bad_number_of_jobs(tiny_codebook, bad) -> None:  # noqa: ANN001
+    segs, examples = corpus(n_docs=4)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    with pytest.raises(InvalidInput, match="n_jobs"):
+        fit_policy(examples, segs, RuleAssistant(tiny_codebook), parent_of, n_jobs=bad)

@@ -19,6 +19,9 @@ Pure: segments and examples in, suggestions and a policy out; the store persists
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -35,6 +38,7 @@ WEAK_WEIGHTS = (0.0, 0.5)  # weight of a weak label; 0.0: none
 HI_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: the classifier never suggests alone
 LO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)  # 0.0: every rule hit is kept
 DEFAULT_FOLDS = 5
+MAX_JOBS = 4  # worker processes training fold models side by side
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
                seeds: Sequence[TrainingExample] = (), uncoded: Sequence[SegmentInput] = (),
                weak_weights: Sequence[float] = (0.0,), folds: int = DEFAULT_FOLDS,
                seed: int = 0, min_examples: int = 5,
-               progress: Callable[[str, int, int], None] | None = None) -> CombinePolicy | None:
+               progress: Callable[[str, int, int], None] | None = None,
+               n_jobs: int | None = None) -> CombinePolicy | None:
     """Choose the policy, and the weight of weak labels, by cross-validation grouped by document.
 
     ``examples`` are human-coded segments (with ``segment_id``), ``segments`` give their
@@ -144,7 +149,9 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
     this fold's segments, at that weight. The best (weight, hi, lo) wins; a tie goes to the
     smaller weight. Returns None when there are fewer than 3 documents to group by (no
     honest estimate is possible). ``progress`` gets ("choosing the policy", done, total)
-    around each fold model.
+    before the first fold model and as each is done. The fold models are trained in
+    ``n_jobs`` worker processes (default: one per CPU, at most 4); the policy is the same
+    whatever the number.
     """
     from qualcode.coding import classifier as clf
 
@@ -156,6 +163,8 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
         return None
     if not weak_weights or any(not 0.0 <= w <= 1.0 for w in weak_weights):
         raise InvalidInput(f"weak_weights must be weights in [0, 1], got {list(weak_weights)}")
+    if n_jobs is not None and not (isinstance(n_jobs, int) and n_jobs >= 1):
+        raise InvalidInput(f"n_jobs must be a positive whole number, got {n_jobs!r}")
     top_of = _top_of(parent_of)
     themes = [c for c in parent_of if parent_of[c] is None]
     col = {t: j for j, t in enumerate(themes)}
@@ -172,15 +181,10 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
 
     order = np.random.RandomState(seed).permutation(docs)
     fold_of = {d: i % k for i, d in enumerate(order)}
-    best: tuple[tuple[float, float], CombinePolicy] | None = None
     weights = sorted(set(weak_weights))
-    done, total = 0, k * len(weights)
+    tests, tasks = [], []
     for weight in weights:
-        p = np.zeros((len(rows), len(themes)))
         for f in range(k):
-            if progress is not None:
-                progress("choosing the policy", done, total)
-            done += 1
             test = [i for i, e in enumerate(rows) if fold_of[seg_of[e.segment_id].document] == f]
             train_rows = [e for e in rows if fold_of[seg_of[e.segment_id].document] != f]
             extra = list(seeds)
@@ -188,15 +192,18 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
                 stand_in = [*uncoded, *(row_segs[i] for i in test)]
                 extra += clf.weak_examples_from_rules(stand_in, [*uncoded_hits, *row_hits],
                                                       weight=weight)
-            try:
-                model = clf.train(train_rows, parent_of, seeds=extra, evaluate=False, seed=seed,
-                                  min_examples=min_examples).model
-            except InvalidInput:
-                continue  # this fold has too little to learn from: its p stays 0 (rules alone)
-            p[test] = theme_probabilities(model, [rows[i].text for i in test], themes,
-                                          [rows[i].context for i in test])
-        if progress is not None and done == total:
-            progress("choosing the policy", done, total)
+            tests.append(test)
+            tasks.append(_FoldTask(train_rows, dict(parent_of), extra, seed, min_examples,
+                                   [rows[i].text for i in test], [rows[i].context for i in test],
+                                   themes))
+    fold_p = _run_tasks(tasks, n_jobs, progress)
+
+    best: tuple[tuple[float, float], CombinePolicy] | None = None
+    for w_i, weight in enumerate(weights):
+        p = np.zeros((len(rows), len(themes)))
+        for t_i in range(w_i * k, (w_i + 1) * k):
+            if fold_p[t_i] is not None:  # None: the fold had too little to learn from (rules alone)
+                p[tests[t_i]] = fold_p[t_i]
         policy = choose_policy(p, hits, truth, folds=k)
         policy = CombinePolicy(policy.hi, policy.lo, policy.cv_macro_f1, k, float(weight))
         key = (round(policy.cv_macro_f1, 9), -weight)
@@ -204,6 +211,58 @@ def fit_policy(examples: Sequence[TrainingExample], segments: Sequence[SegmentIn
             best = (key, policy)
     assert best is not None
     return best[1]
+
+
+@dataclass(frozen=True)
+class _FoldTask:
+    """One fold model of :func:`fit_policy`: what it learns from and what it scores."""
+
+    train_rows: list[TrainingExample]
+    parent_of: dict[str, str | None]
+    seeds: list[TrainingExample]
+    seed: int
+    min_examples: int
+    texts: list[str]
+    contexts: list[str]
+    themes: list[str]
+
+
+def _fold_probabilities(task: _FoldTask) -> np.ndarray | None:
+    """p(theme) of the fold's segments from a model trained on the other folds; None when
+    the other folds have too little to learn from."""
+    from qualcode.coding import classifier as clf
+
+    try:
+        model = clf.train(task.train_rows, task.parent_of, seeds=task.seeds, evaluate=False,
+                          seed=task.seed, min_examples=task.min_examples).model
+    except InvalidInput:
+        return None
+    return theme_probabilities(model, task.texts, task.themes, task.contexts)
+
+
+def _run_tasks(tasks: list[_FoldTask], n_jobs: int | None,
+               progress: Callable[[str, int, int], None] | None) -> list[np.ndarray | None]:
+    """Each task's probabilities, in order; in worker processes when more than one is
+    allowed (liblinear draws from one random state per process, so threads would make the
+    models differ from run to run)."""
+    workers = min(n_jobs or min(MAX_JOBS, os.cpu_count() or 1), len(tasks))
+    stage = "choosing the policy"
+    if progress is not None:
+        progress(stage, 0, len(tasks))
+    if workers <= 1:
+        out = []
+        for task in tasks:
+            out.append(_fold_probabilities(task))
+            if progress is not None:
+                progress(stage, len(out), len(tasks))
+        return out
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_fold_probabilities, task) for task in tasks]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(stage, done, len(tasks))
+        return [f.result() for f in futures]
 
 
 def theme_probabilities(model: CodeClassifier, texts: Sequence[str],

@@ -148,10 +148,12 @@ def suggest_cmd(obj: Context, method: str, threshold: float | None) -> None:
                    "(default: cross-validation decides).")
 @click.option("--context/--no-context", default=True, show_default=True,
               help="Read each segment together with the turn before it (usually the question).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for the cross-validation (default: one per CPU, at most 4).")
 @click.pass_obj
 @handle_errors
 def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: bool,
-              weak_labels: bool | None, context: bool) -> None:
+              weak_labels: bool | None, context: bool, jobs: int | None) -> None:
     """Train the classifier on accepted human codings; print cross-validated precision, recall,
     F1 and support per code, and the codes that need more examples.
 
@@ -159,13 +161,14 @@ def train_cmd(obj: Context, coders: str | None, min_examples: int, cold_start: b
     Example:
       qualcode train --coders alice,bob
       qualcode train --no-context   # the segment's own words only
+      qualcode train --jobs 1       # one process, on a machine others are using
     """
     from qualcode.workflows.assist import train
 
     with stage_bars() as progress:
         outcome = train(obj.store(), coders=[c.strip() for c in coders.split(",")] if coders else None,
                         min_examples=min_examples, cold_start=cold_start, weak_labels=weak_labels,
-                        context=context, progress=progress)
+                        context=context, progress=progress, n_jobs=jobs)
     res = outcome.result
     click.echo(f"trained on {outcome.n_human} human-coded segments"
                + (f", {outcome.n_seed} codebook seed texts" if outcome.n_seed else "")

@@ -139,6 +139,7 @@ def train(
     combine: bool = True,
     context: bool = True,
     progress: "Progress | None" = None,
+    n_jobs: int | None = None,
 ) -> TrainOutcome:
     """Train the classifier on the project's human codings and save it in the project.
 
@@ -150,7 +151,9 @@ def train(
     and cost a little once there are several hundred. With fewer than 3 coded documents
     there is nothing to cross-validate and None means True. With ``combine`` the
     rules-and-classifier policy is chosen by the same cross-validation and saved with the
-    model. ``progress(stage, done, total)`` follows the long steps. ``context=False`` trains on each segment's own words, without the turn before it.
+    model. ``progress(stage, done, total)`` follows the long steps. ``context=False`` trains
+    on each segment's own words, without the turn before it. ``n_jobs`` caps the worker
+    processes that train the cross-validation's fold models (default: one per CPU, at most 4).
     """
     from qualcode.coding import classifier as clf
     from qualcode.coding.combine import WEAK_WEIGHTS, fit_policy
@@ -171,7 +174,8 @@ def train(
     policy = None
     if examples and (combine or weak_labels is None):
         policy = fit_policy(examples, segments, rules, parent_of, seeds=seeds, uncoded=uncoded,
-                            weak_weights=weights, min_examples=min_examples, progress=progress)
+                            weak_weights=weights, min_examples=min_examples, progress=progress,
+                            n_jobs=n_jobs)
     weight = policy.weak_weight if policy is not None else max(weights)
     weak = (clf.weak_examples_from_rules(uncoded, rules.suggest(uncoded), weight=weight)
             if weight > 0 else [])
