@@ -45,7 +45,7 @@ def test_demo_exits_zero_quietly(demo: tuple[subprocess.CompletedProcess[str], P
 @pytest.mark.parametrize(
     "name",
     ["report.xlsx", "report.html", "project.qdpx", "codings.csv", "review.xlsx",
-     "agreement_coder_a_coder_b.xlsx", "agreement_rules_gold.xlsx", "agreement_classifier_gold.xlsx",
+     "agreement_coder_a_coder_b.xlsx", "agreement_rules_gold.xlsx", "agreement_classifier_gold.xlsx", "agreement_coder_h1_gold.xlsx",
      "themes_by_site.xlsx", "themes_by_role.xlsx", "link_integration.xlsx", "model_job_start.xlsx",
      "clusters.xlsx"],
 )
@@ -63,3 +63,22 @@ def test_demo_report_html_has_no_speaker_names(demo: tuple[subprocess.CompletedP
     html = (out / "report.html").read_text(encoding="utf-8")
     found = [n for n in speaker_names() if re.search(rf"\b{re.escape(n)}\b", html)]
     assert not found, f"speaker names in report.html: {found}"
+
+
+def test_demo_second_person_agrees_with_gold_better_than_the_machine(
+        demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The README's reading of step 7: people agree with gold far better than the classifier."""
+    import pandas as pd
+
+    proc, out = demo
+    assert proc.returncode == 0
+
+    def mean_kappa(name: str) -> float:
+        table = pd.read_excel(out / name, sheet_name="agreement")
+        themes = table[table["code"] != "(overall)"]
+        assert len(themes) == 7
+        return float(themes["cohen_kappa"].mean())
+
+    person, machine = mean_kappa("agreement_coder_h1_gold.xlsx"), mean_kappa("agreement_classifier_gold.xlsx")
+    assert person >= 0.8 and machine < person, (person, machine)
+    assert "A second person against the held-out gold coding" in proc.stdout
