@@ -221,3 +221,25 @@ def test_fit_policy_rejects_a_bad_number_of_jobs(tiny_codebook, bad) -> None:  #
     parent_of = {c.id: c.parent for c in tiny_codebook.codes}
     with pytest.raises(InvalidInput, match="n_jobs"):
         fit_policy(examples, segs, RuleAssistant(tiny_codebook), parent_of, n_jobs=bad)
+
+
+class _KillsTheWorker:
+    """Unpickled in a worker process, it ends that process at once."""
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os._exit, (1,))
+
+
+def test_a_worker_that_dies_is_a_clear_error(tiny_codebook) -> None:  # noqa: ANN001
+    from qualcode.coding.combine import _FoldTask, _run_tasks
+    from qualcode.errors import QualcodeError
+
+    _, examples = corpus(n_docs=4)
+    parent_of = {c.id: c.parent for c in tiny_codebook.codes}
+    themes = [c for c in parent_of if parent_of[c] is None]
+    tasks = [_FoldTask(examples, dict(parent_of), [], 0, 3, [_KillsTheWorker()], [""], themes)  # type: ignore[list-item]
+             for _ in range(2)]
+    with pytest.raises(QualcodeError, match="--jobs 1"):
+        _run_tasks(tasks, 2, None)

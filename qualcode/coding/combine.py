@@ -22,13 +22,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from qualcode.coding.base import SegmentInput, Suggestion
-from qualcode.errors import InvalidInput
+from qualcode.errors import InvalidInput, QualcodeError
 
 if TYPE_CHECKING:
     from qualcode.coding.classifier import CodeClassifier, TrainingExample
@@ -257,12 +258,16 @@ def _run_tasks(tasks: list[_FoldTask], n_jobs: int | None,
                 progress(stage, len(out), len(tasks))
         return out
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_fold_probabilities, task) for task in tasks]
-        for done, _ in enumerate(as_completed(futures), start=1):
-            if progress is not None:
-                progress(stage, done, len(tasks))
-        return [f.result() for f in futures]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_fold_probabilities, task) for task in tasks]
+            for done, _ in enumerate(as_completed(futures), start=1):
+                if progress is not None:
+                    progress(stage, done, len(tasks))
+            return [f.result() for f in futures]
+    except BrokenProcessPool as exc:
+        raise QualcodeError(f"a worker process training the cross-validation stopped ({exc}); "
+                            "out of memory? try one process (--jobs 1)") from exc
 
 
 def theme_probabilities(model: CodeClassifier, texts: Sequence[str],
