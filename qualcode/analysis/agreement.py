@@ -311,6 +311,66 @@ def pairwise_kappa(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence
                                        "percent_agreement", "cohen_kappa"])
 
 
+def resample_indices(n_units: int, resamples: int, seed: int = 0) -> np.ndarray:
+    """``resamples`` x ``n_units`` unit positions drawn with replacement (the bootstrap)."""
+    return np.random.default_rng(seed).integers(0, n_units, size=(resamples, n_units))
+
+
+def _binary_kappas(agree: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cohen's kappa from per-resample shares: observed agreement and each coder's share
+    of 1s. NaN where chance agreement is 1 (both coders used one and the same value)."""
+    pe = a * b + (1 - a) * (1 - b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pe < 1, (agree - pe) / (1 - pe), np.nan)
+
+
+def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str],
+                    coverage: Coverage | None = None, *, resamples: int = 1000,
+                    confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Bootstrap percentile intervals of Cohen's kappa for two coders, per code and pooled.
+
+    The units both coders covered are resampled with replacement ``resamples`` times, the
+    same draw for every code, and kappa recomputed on each draw. Columns ``code,
+    kappa_low, kappa_high``, with a final ``code="(overall)"`` row for the pooled kappa of
+    :func:`agreement_presence`. An interval is NaN where kappa is undefined in more than
+    half of the draws. Units of one interview are not independent, so on interview data
+    these intervals are if anything too narrow.
+    """
+    if not (isinstance(resamples, int) and resamples >= 100):
+        raise InvalidInput(f"resamples must be a whole number of at least 100, got {resamples!r}")
+    if not 0.5 <= confidence < 1:
+        raise InvalidInput(f"confidence must be between 0.5 and 1, got {confidence!r}")
+    df, names, cov = _prepare(codings, coders, coverage)
+    if len(names) != 2:
+        raise InvalidInput(f"kappa intervals need exactly two coders, got {len(names)}")
+    code_list = _check_codes(codes)
+    units = sorted(cov[names[0]] & cov[names[1]])
+    if not units:
+        raise InvalidInput(f"coders {names[0]!r} and {names[1]!r} share no covered unit")
+    both = {c: set(units) for c in names}
+    idx = resample_indices(len(units), resamples, seed)
+    tail = (1 - confidence) / 2 * 100
+    totals = np.zeros((3, resamples))  # agreements, a's 1s, b's 1s over every code
+
+    def interval(k: np.ndarray) -> tuple[float, float]:
+        if np.isnan(k).mean() > 0.5:
+            return float("nan"), float("nan")
+        lo, hi = np.nanpercentile(k, [tail, 100 - tail])
+        return float(lo), float(hi)
+
+    rows = []
+    for code in code_list:
+        m = _presence(df[df["unit"].isin(units)], names, code, both, units)
+        a, b = m[0][idx], m[1][idx]
+        shares = np.vstack([(a == b).sum(1), a.sum(1), b.sum(1)])
+        totals += shares
+        lo, hi = interval(_binary_kappas(*(shares / len(units))))
+        rows.append({"code": code, "kappa_low": lo, "kappa_high": hi})
+    lo, hi = interval(_binary_kappas(*(totals / (len(units) * len(code_list)))))
+    rows.append({"code": OVERALL, "kappa_low": lo, "kappa_high": hi})
+    return pd.DataFrame(rows, columns=["code", "kappa_low", "kappa_high"])
+
+
 def disagreements(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str],
                   coverage: Coverage | None = None,
                   texts: Mapping[int, str] | None = None) -> pd.DataFrame:

@@ -63,26 +63,33 @@ def export_codings_cmd(obj: Context, out: str, status: str, source: str) -> None
 @click.option("--mode", type=click.Choice(["presence", "nominal"]), default="presence", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the tables to .xlsx (all sheets) or .csv (the main table).")
 @click.option("--show-disagreements", type=int, default=5, show_default=True, help="How many disagreements to print.")
+@click.option("--ci", is_flag=True,
+              help="Add a 95% bootstrap interval of kappa (1,000 resamples of the segments; two coders, presence mode).")
 @click.pass_obj
 @handle_errors
 def agreement(obj: Context, coders: str, codes: str | None, level: str, mode: str, out: str | None,
-              show_disagreements: int) -> None:
+              show_disagreements: int, ci: bool) -> None:
     """Agreement per code and overall: percent agreement, Cohen's kappa, Krippendorff's alpha.
 
     \b
     Example:
       qualcode agreement --coders alice,bob
       qualcode agreement --coders rules,alice --level all --out agreement.xlsx
+      qualcode agreement --coders classifier,alice --ci   # how far kappa could be off
     """
     from qualcode.workflows.agreement import project_agreement
 
     result = project_agreement(
         obj.store(), [c.strip() for c in coders.split(",") if c.strip()],
         codes=[c.strip() for c in codes.split(",")] if codes else None, level=level, mode=mode,
+        intervals=1000 if ci else 0,
     )
-    cols = [c for c in ("code", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha") if c in result.table]
+    cols = [c for c in ("code", "units", "percent_agreement", "cohen_kappa", "kappa_low", "kappa_high",
+                        "krippendorff_alpha") if c in result.table]
     click.echo(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if len(result.disagreements):
+    if len(result.disagreements) and show_disagreements <= 0:
+        click.echo(f"\n{len(result.disagreements)} disagreements (--show-disagreements N lists them)")
+    elif len(result.disagreements):
         click.echo(f"\n{len(result.disagreements)} disagreements; first {min(show_disagreements, len(result.disagreements))}:")
         for _, row in result.disagreements.head(show_disagreements).iterrows():
             text = " ".join(str(row.get("text", "")).split())
