@@ -81,4 +81,8 @@ def test_demo_second_person_agrees_with_gold_better_than_the_machine(
 
     person, machine = mean_kappa("agreement_coder_h1_gold.xlsx"), mean_kappa("agreement_classifier_gold.xlsx")
     assert person >= 0.8 and machine < person, (person, machine)
+    # --ci: the two 95% intervals of the pooled kappa do not even overlap
+    pooled = {name: pd.read_excel(out / f"agreement_{name}_gold.xlsx", sheet_name="agreement")
+              .set_index("code").loc["(overall)"] for name in ("coder_h1", "classifier")}
+    assert pooled["classifier"]["kappa_high"] < pooled["coder_h1"]["kappa_low"], pooled
     assert "A second person against the held-out gold coding" in proc.stdout
