@@ -76,3 +76,11 @@ def test_intervals_refuse_what_they_cannot_do(kwargs: dict, message: str) -> Non
     with pytest.raises(InvalidInput, match=message):
         kappa_intervals(df, args["coders"], ["x"], cov, resamples=args["resamples"],
                         confidence=args["confidence"])
+
+
+def test_coders_who_share_no_unit_get_no_interval() -> None:
+    rows = [(0, "a", "x"), (1, "b", "x")]
+    ci = kappa_intervals(pd.DataFrame(rows, columns=["unit", "coder", "code"]), ["a", "b"], ["x"],
+                         {"a": {0}, "b": {1}})
+    assert list(ci["code"]) == ["x", "(overall)"]
+    assert ci[["kappa_low", "kappa_high"]].isna().all().all()

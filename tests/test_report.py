@@ -131,6 +131,7 @@ def test_workbook_has_every_section_formatted(example: dict) -> None:
     agreement = _cells(wb["Agreement"])
     assert "Machine suggestions against each human coder" in agreement
     assert {"rules vs coder_a", "rules vs coder_b", "rules vs gold"} <= set(agreement)
+    assert {"Kappa 95% from", "Kappa 95% to"} <= set(agreement)  # bootstrap intervals beside each kappa
 
 
 def test_no_speaker_name_reaches_either_format(example: dict) -> None:

@@ -333,8 +333,8 @@ def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequenc
     same draw for every code, and kappa recomputed on each draw. Columns ``code,
     kappa_low, kappa_high``, with a final ``code="(overall)"`` row for the pooled kappa of
     :func:`agreement_presence`. An interval is NaN where kappa is undefined in more than
-    half of the draws. Units of one interview are not independent, so on interview data
-    these intervals are if anything too narrow.
+    half of the draws, and everywhere when the coders share no unit. Units of one interview
+    are not independent, so on interview data these intervals are if anything too narrow.
     """
     if not (isinstance(resamples, int) and resamples >= 100):
         raise InvalidInput(f"resamples must be a whole number of at least 100, got {resamples!r}")
@@ -345,8 +345,9 @@ def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequenc
         raise InvalidInput(f"kappa intervals need exactly two coders, got {len(names)}")
     code_list = _check_codes(codes)
     units = sorted(cov[names[0]] & cov[names[1]])
-    if not units:
-        raise InvalidInput(f"coders {names[0]!r} and {names[1]!r} share no covered unit")
+    if not units:  # nothing both coded: no interval, as agreement_presence gives no kappa
+        return pd.DataFrame({"code": [*code_list, OVERALL], "kappa_low": np.nan,
+                             "kappa_high": np.nan})
     both = {c: set(units) for c in names}
     idx = resample_indices(len(units), resamples, seed)
     tail = (1 - confidence) / 2 * 100

@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 DEFAULT_FACTORS = ("site", "referral_source", "meetings_band")
 AGREEMENT_NAMES = {"percent_agreement": "Percent agreement", "cohen_kappa": "Cohen's kappa",
                    "krippendorff_alpha": "Krippendorff's alpha", "units": "Units (both coded)",
-                   "alpha_units": "Units (any coder)"}
-AGREEMENT_FORMATS = {"Percent agreement": "pct", "Cohen's kappa": "2dp", "Krippendorff's alpha": "2dp"}
+                   "alpha_units": "Units (any coder)", "kappa_low": "Kappa 95% from",
+                   "kappa_high": "Kappa 95% to"}
+AGREEMENT_FORMATS = {"Percent agreement": "pct", "Cohen's kappa": "2dp", "Krippendorff's alpha": "2dp",
+                     "Kappa 95% from": "2dp", "Kappa 95% to": "2dp"}
+INTERVAL_RESAMPLES = 1000
 
 
 def check_options(d: Inputs) -> None:
@@ -74,7 +77,8 @@ def agreement_section(d: Inputs) -> Section:
     people = list(given) if given else [c for c in coders(d.store) if c not in machines]
     tables, notes = [], []
     if len(people) >= 2:
-        result = project_agreement(d.store, people)
+        result = project_agreement(d.store, people,
+                                   intervals=INTERVAL_RESAMPLES if len(people) == 2 else 0)
         table = result.table.dropna(axis=1, how="all")  # kappa and percent agreement need two coders
         tables.append(_agreement_table(table, f"Agreement between {', '.join(people)} (per theme)"))
         if result.pairwise is not None:
@@ -94,7 +98,7 @@ def agreement_section(d: Inputs) -> Section:
             tables.append(Table(headers(dis, {"unit": "Segment"}), title="Disagreements", wrap=["Text"],
                                 formats={"Segment": "int"}))
     humans = [p for p in people if p not in machines]
-    runs = [project_agreement(d.store, [m, h]).table.assign(comparison=f"{m} vs {h}")
+    runs = [project_agreement(d.store, [m, h], intervals=INTERVAL_RESAMPLES).table.assign(comparison=f"{m} vs {h}")
             for m in _machine_coders(d) for h in humans]
     if runs:
         frame = pd.concat(runs, ignore_index=True)
@@ -105,7 +109,9 @@ def agreement_section(d: Inputs) -> Section:
         raise NotIncluded(f"{who} and no machine suggestions to compare")
     notes.append("Themes compare top-level codes (a sub-code counts for its theme). Kappa and alpha from 0.8 are "
                  "usually read as good agreement, 0.67 to 0.8 as tentative. A machine covered every segment; a "
-                 "person only the segments they coded or marked as reviewed.")
+                 "person only the segments they coded or marked as reviewed. The kappa intervals (95%) come from "
+                 f"{INTERVAL_RESAMPLES:,} bootstrap resamples of the segments both coded; segments of one interview "
+                 "are not independent, so they are if anything too narrow.")
     return Section("agreement", "Agreement", "How far coders agree, code by code: percent agreement, Cohen's "
                    "kappa (two coders) and Krippendorff's alpha.", tables, notes=notes)
 
