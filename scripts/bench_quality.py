@@ -134,32 +134,41 @@ def f1s(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
 
 
-def bootstrap(pred: np.ndarray, truth: np.ndarray, n: int = 2000, seed: int = 0) -> dict:
-    """95% percentile intervals over segments resampled with replacement: macro F1, macro
-    kappa and kappa per theme. Segments of one interview are not independent, so these are
-    if anything too narrow."""
-    idx = np.random.RandomState(seed).randint(0, len(truth), size=(n, len(truth)))
-    p, t = pred[idx], truth[idx]
-    k, f = kappas(p, t), f1s(p, t)
+def bootstrap(pred: np.ndarray, truth: np.ndarray, groups: np.ndarray, n: int = 2000,
+              seed: int = 0) -> dict:
+    """95% percentile intervals of macro F1, macro kappa and kappa per theme, drawing whole
+    interviews (``groups``: each row's interview) with replacement, since segments of one
+    interview are not independent."""
+    rng = np.random.RandomState(seed)
+    names = sorted(set(groups))
+    rows_of = [np.flatnonzero(groups == g) for g in names]
+    f, k = [], []
+    for _ in range(n):
+        rows = np.concatenate([rows_of[i] for i in rng.randint(0, len(names), len(names))])
+        f.append(f1s(pred[rows], truth[rows]))
+        k.append(kappas(pred[rows], truth[rows]))
+    f, k = np.array(f), np.array(k)
     lo_hi = lambda x: np.nanpercentile(x, [2.5, 97.5], axis=0)  # noqa: E731
     return {"macro_f1": lo_hi(f.mean(1)), "macro_kappa": lo_hi(np.nanmean(k, 1)),
             "kappa": lo_hi(k)}
 
 
 def people_section(frames: dict[str, pd.DataFrame], people: dict[str, pd.DataFrame],
-                   parent_of, tops, held) -> list[str]:  # noqa: ANN001
+                   parent_of, tops, held, doc_of) -> list[str]:  # noqa: ANN001
     """The machine beside people who coded the same held-out interviews independently."""
     units = sorted(held)
+    groups = np.array([doc_of[u] for u in units])
     gold = theme_matrix(people["gold"], parent_of, tops, units)
     mats = {name: theme_matrix(f, parent_of, tops, units) for name, f in {**frames, **people}.items()}
     others = [n for n in people if n != "gold"]
     machine = "rules+classifier"
-    ci = {n: bootstrap(mats[n], gold) for n in [machine, *others]}
+    ci = {n: bootstrap(mats[n], gold, groups) for n in [machine, *others]}
     lines = ["", "## Against people", "",
              f"{len(others)} more people ({', '.join(others)}) coded the held-out interviews on their own, "
              "from the codebook and the conventions of the development coding, without seeing the gold "
              "coding. Their agreement with gold is what the targets mean on this corpus. F1 / kappa "
-             "against gold, with a 95% bootstrap interval for kappa (2,000 resamples of segments).", ""]
+             f"against gold, with a 95% bootstrap interval for kappa (2,000 resamples of the {len(set(groups))} "
+             "interviews, each drawn whole: segments of one interview are not independent).", ""]
     head = [machine, *others]
     lines += ["| theme | support | " + " | ".join(f"{n} F1 / kappa (95%)" for n in head) + " |",
               "|" + "---|" * (len(head) + 2)]
@@ -330,7 +339,8 @@ def main() -> int:
         lines.append(f"| {r['human_segments']} | {r['seeds']} | {r['macro_f1']:.2f} | {r['macro_kappa']:.2f} |")
     if data["second_coders"]:
         lines += people_section({f.coder.iloc[0]: f for f in frames[1:4]},
-                                {"gold": gold_frame, **data["second_coders"]}, parent_of, tops, held)
+                                {"gold": gold_frame, **data["second_coders"]}, parent_of, tops, held,
+                                {x.id: x.document for x in held_segs})
     text = "\n".join(lines) + "\n"
     (out / "quality.md").write_text(text, encoding="utf-8")
     print(text)

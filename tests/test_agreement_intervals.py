@@ -84,3 +84,53 @@ def test_coders_who_share_no_unit_get_no_interval() -> None:
                          {"a": {0}, "b": {1}})
     assert list(ci["code"]) == ["x", "(overall)"]
     assert ci[["kappa_low", "kappa_high"]].isna().all().all()
+
+
+def test_groups_of_one_unit_each_give_the_segment_bootstrap() -> None:
+    n = 50
+    df, _ = codings(n)
+    plain = kappa_intervals(df, ["a", "b"], ["x", "y"], cover(n), resamples=300, seed=2)
+    single = kappa_intervals(df, ["a", "b"], ["x", "y"], cover(n), resamples=300, seed=2,
+                             groups={u: f"doc{u}" for u in range(n)})
+    pd.testing.assert_frame_equal(plain, single)
+
+
+def test_interview_bootstrap_draws_whole_interviews() -> None:
+    n, r = 60, 200
+    df, truth = codings(n, seed=4)
+    groups = {u: f"interview{u // 6}" for u in range(n)}  # 10 interviews of 6 segments
+    got = kappa_intervals(df, ["a", "b"], ["x", "y"], cover(n), resamples=r, seed=5,
+                          groups=groups).set_index("code")
+    members = [np.arange(g * 6, g * 6 + 6) for g in range(10)]
+    for code in ("x", "y"):
+        a, b = truth[code]
+        ks = []
+        for draw in resample_indices(10, r, seed=5):
+            rows = np.concatenate([members[g] for g in draw])
+            ks.append(cohen_kappa_score(a[rows], b[rows]))
+        assert got.loc[code, "kappa_low"] == pytest.approx(np.percentile(ks, 2.5))
+        assert got.loc[code, "kappa_high"] == pytest.approx(np.percentile(ks, 97.5))
+
+
+def test_interview_bootstrap_is_wider_when_interviews_differ() -> None:
+    # coder b agrees with a throughout some interviews and guesses throughout others: the
+    # segments of one interview are alike, which resampling segments cannot see
+    rng = np.random.default_rng(7)
+    n, size = 200, 20
+    a = rng.random(n) < 0.4
+    careful = np.repeat(rng.random(n // size) < 0.5, size)
+    b = np.where(careful, a, rng.random(n) < 0.4)
+    rows = [(u, c, "x") for c, v in (("a", a), ("b", b)) for u in np.flatnonzero(v)]
+    df = pd.DataFrame(rows, columns=["unit", "coder", "code"])
+    groups = {u: f"i{u // size}" for u in range(n)}
+    width = {}
+    for name, g in (("segments", None), ("interviews", groups)):
+        ci = kappa_intervals(df, ["a", "b"], ["x"], cover(n), groups=g).set_index("code")
+        width[name] = ci.loc["x", "kappa_high"] - ci.loc["x", "kappa_low"]
+    assert width["interviews"] > 1.3 * width["segments"]
+
+
+def test_a_unit_without_an_interview_is_named() -> None:
+    df, _ = codings(10)
+    with pytest.raises(InvalidInput, match="unit 9 has no group"):
+        kappa_intervals(df, ["a", "b"], ["x"], cover(10), groups={u: "one" for u in range(9)})

@@ -55,3 +55,25 @@ def test_intervals_need_two_coders(project: Path) -> None:
     assert result.exit_code != 0
     assert "kappa intervals need exactly two coders" in result.output
     assert "Traceback" not in result.output
+
+
+def test_intervals_fall_back_to_segments_with_few_interviews(project: Path) -> None:
+    # coder_b coded parts of 4 interviews: too few to resample interviews, and it says so
+    result = _run(project, "agreement", "--coders", "coder_a,coder_b", "--ci", "--show-disagreements", "0")
+    assert result.exit_code == 0, result.output
+    assert "only 4 interviews in common, fewer than 5, so segments were resampled" in result.output
+
+
+def test_intervals_resample_interviews_or_segments(project: Path, tmp_path: Path) -> None:
+    width, notes = {}, {}
+    for by in ("interview", "segment"):
+        out = tmp_path / f"{by}.csv"
+        result = _run(project, "agreement", "--coders", "rules,coder_a", "--ci", "--ci-by", by,
+                      "--show-disagreements", "0", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        notes[by] = next(line for line in result.output.splitlines() if line.startswith("kappa 95%"))
+        overall = pd.read_csv(out).set_index("code").loc["(overall)"]
+        width[by] = overall["kappa_high"] - overall["kappa_low"]
+    assert "resamples of the 102 interviews both coders covered" in notes["interview"]
+    assert "resamples of the 1455 segments both coders covered" in notes["segment"]
+    assert width["interview"] > width["segment"]  # an interview's segments are alike

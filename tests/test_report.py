@@ -132,6 +132,10 @@ def test_workbook_has_every_section_formatted(example: dict) -> None:
     assert "Machine suggestions against each human coder" in agreement
     assert {"rules vs coder_a", "rules vs coder_b", "rules vs gold"} <= set(agreement)
     assert {"Kappa 95% from", "Kappa 95% to"} <= set(agreement)  # bootstrap intervals beside each kappa
+    # and each comparison says what was resampled: gold covers 7 interviews, coder_b only 4
+    assert any(v.startswith("rules vs gold: kappa 95% intervals: 1,000 resamples of the 7 interviews")
+               for v in agreement)
+    assert any(v.startswith("rules vs coder_b:") and "so segments were resampled" in v for v in agreement)
 
 
 def test_no_speaker_name_reaches_either_format(example: dict) -> None:

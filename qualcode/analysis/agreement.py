@@ -326,15 +326,18 @@ def _binary_kappas(agree: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
 
 def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str],
                     coverage: Coverage | None = None, *, resamples: int = 1000,
-                    confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                    confidence: float = 0.95, seed: int = 0,
+                    groups: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Bootstrap percentile intervals of Cohen's kappa for two coders, per code and pooled.
 
     The units both coders covered are resampled with replacement ``resamples`` times, the
-    same draw for every code, and kappa recomputed on each draw. Columns ``code,
-    kappa_low, kappa_high``, with a final ``code="(overall)"`` row for the pooled kappa of
-    :func:`agreement_presence`. An interval is NaN where kappa is undefined in more than
-    half of the draws, and everywhere when the coders share no unit. Units of one interview
-    are not independent, so on interview data these intervals are if anything too narrow.
+    same draw for every code, and kappa recomputed on each draw. With ``groups`` (unit ->
+    interview, say) whole groups are drawn instead, each bringing all its units: the
+    cluster bootstrap, right for interview data, whose segments of one interview are not
+    independent (resampling segments then gives intervals that are too narrow). Columns
+    ``code, kappa_low, kappa_high``, with a final ``code="(overall)"`` row for the pooled
+    kappa of :func:`agreement_presence`. An interval is NaN where kappa is undefined in more
+    than half of the draws, and everywhere when the coders share no unit.
     """
     if not (isinstance(resamples, int) and resamples >= 100):
         raise InvalidInput(f"resamples must be a whole number of at least 100, got {resamples!r}")
@@ -348,8 +351,14 @@ def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequenc
     if not units:  # nothing both coded: no interval, as agreement_presence gives no kappa
         return pd.DataFrame({"code": [*code_list, OVERALL], "kappa_low": np.nan,
                              "kappa_high": np.nan})
+    member = _group_positions(units, groups)
+    n_groups = int(member.max()) + 1
+    # how often each group is drawn in each resample; a draw's sums are counts @ group sums
+    counts = np.zeros((resamples, n_groups))
+    draws = resample_indices(n_groups, resamples, seed)
+    np.add.at(counts, (np.arange(resamples)[:, None], draws), 1)
+    drawn_units = counts @ np.bincount(member, minlength=n_groups)
     both = {c: set(units) for c in names}
-    idx = resample_indices(len(units), resamples, seed)
     tail = (1 - confidence) / 2 * 100
     totals = np.zeros((3, resamples))  # agreements, a's 1s, b's 1s over every code
 
@@ -361,15 +370,29 @@ def kappa_intervals(codings: pd.DataFrame, coders: Sequence[str], codes: Sequenc
 
     rows = []
     for code in code_list:
-        m = _presence(df[df["unit"].isin(units)], names, code, both, units)
-        a, b = m[0][idx], m[1][idx]
-        shares = np.vstack([(a == b).sum(1), a.sum(1), b.sum(1)])
+        a, b = _presence(df[df["unit"].isin(units)], names, code, both, units)
+        per_group = np.vstack([np.bincount(member, weights=v, minlength=n_groups)
+                               for v in ((a == b), a, b)])  # 3 x groups
+        shares = per_group @ counts.T  # 3 x resamples
         totals += shares
-        lo, hi = interval(_binary_kappas(*(shares / len(units))))
+        lo, hi = interval(_binary_kappas(*(shares / drawn_units)))
         rows.append({"code": code, "kappa_low": lo, "kappa_high": hi})
-    lo, hi = interval(_binary_kappas(*(totals / (len(units) * len(code_list)))))
+    lo, hi = interval(_binary_kappas(*(totals / (drawn_units * len(code_list)))))
     rows.append({"code": OVERALL, "kappa_low": lo, "kappa_high": hi})
     return pd.DataFrame(rows, columns=["code", "kappa_low", "kappa_high"])
+
+
+def _group_positions(units: Sequence[int], groups: Mapping[int, str] | None) -> np.ndarray:
+    """Each unit's group as a position 0..G-1 (in order of first appearance); every unit its
+    own group when ``groups`` is None."""
+    if groups is None:
+        return np.arange(len(units))
+    missing = [u for u in units if u not in groups]
+    if missing:
+        raise InvalidInput(f"unit {missing[0]} has no group: give every unit both coders "
+                           "covered its group (interview)")
+    position: dict[str, int] = {}
+    return np.array([position.setdefault(groups[u], len(position)) for u in units])
 
 
 def disagreements(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str],

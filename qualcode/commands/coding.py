@@ -64,11 +64,14 @@ def export_codings_cmd(obj: Context, out: str, status: str, source: str) -> None
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the tables to .xlsx (all sheets) or .csv (the main table).")
 @click.option("--show-disagreements", type=int, default=5, show_default=True, help="How many disagreements to print.")
 @click.option("--ci", is_flag=True,
-              help="Add a 95% bootstrap interval of kappa (1,000 resamples of the segments; two coders, presence mode).")
+              help="Add a 95% bootstrap interval of kappa (1,000 resamples; two coders, presence mode).")
+@click.option("--ci-by", type=click.Choice(["interview", "segment"]), default="interview", show_default=True,
+              help="What --ci resamples: whole interviews (segments of one interview are not "
+                   "independent; needs 5 interviews in common, else segments) or single segments.")
 @click.pass_obj
 @handle_errors
 def agreement(obj: Context, coders: str, codes: str | None, level: str, mode: str, out: str | None,
-              show_disagreements: int, ci: bool) -> None:
+              show_disagreements: int, ci: bool, ci_by: str) -> None:
     """Agreement per code and overall: percent agreement, Cohen's kappa, Krippendorff's alpha.
 
     \b
@@ -82,11 +85,13 @@ def agreement(obj: Context, coders: str, codes: str | None, level: str, mode: st
     result = project_agreement(
         obj.store(), [c.strip() for c in coders.split(",") if c.strip()],
         codes=[c.strip() for c in codes.split(",")] if codes else None, level=level, mode=mode,
-        intervals=1000 if ci else 0,
+        intervals=1000 if ci else 0, ci_by=ci_by,
     )
     cols = [c for c in ("code", "units", "percent_agreement", "cohen_kappa", "kappa_low", "kappa_high",
                         "krippendorff_alpha") if c in result.table]
     click.echo(result.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if result.interval_note:
+        click.echo(result.interval_note)
     if len(result.disagreements) and show_disagreements <= 0:
         click.echo(f"\n{len(result.disagreements)} disagreements (--show-disagreements N lists them)")
     elif len(result.disagreements):

@@ -68,17 +68,19 @@ def agreement_section(d: Inputs) -> Section:
 
     from qualcode.analysis.matrix import role_label
     from qualcode.store.codings import MACHINE_CODERS, coders
-    from qualcode.workflows.agreement import project_agreement
+    from qualcode.workflows.agreement import MIN_INTERVIEWS, project_agreement
 
     if d.segments is None:
         raise NotIncluded("no transcripts ingested")
     machines = set(MACHINE_CODERS.values())
     given = d.options.coders
     people = list(given) if given else [c for c in coders(d.store) if c not in machines]
-    tables, notes = [], []
+    tables, notes, resampled = [], [], []
     if len(people) >= 2:
         result = project_agreement(d.store, people,
                                    intervals=INTERVAL_RESAMPLES if len(people) == 2 else 0)
+        if result.interval_note:
+            resampled.append(f"{' vs '.join(people)}: {result.interval_note}")
         table = result.table.dropna(axis=1, how="all")  # kappa and percent agreement need two coders
         tables.append(_agreement_table(table, f"Agreement between {', '.join(people)} (per theme)"))
         if result.pairwise is not None:
@@ -98,8 +100,12 @@ def agreement_section(d: Inputs) -> Section:
             tables.append(Table(headers(dis, {"unit": "Segment"}), title="Disagreements", wrap=["Text"],
                                 formats={"Segment": "int"}))
     humans = [p for p in people if p not in machines]
-    runs = [project_agreement(d.store, [m, h], intervals=INTERVAL_RESAMPLES).table.assign(comparison=f"{m} vs {h}")
-            for m in _machine_coders(d) for h in humans]
+    runs = []
+    for m in _machine_coders(d):
+        for h in humans:
+            run = project_agreement(d.store, [m, h], intervals=INTERVAL_RESAMPLES)
+            runs.append(run.table.assign(comparison=f"{m} vs {h}"))
+            resampled.append(f"{m} vs {h}: {run.interval_note}")
     if runs:
         frame = pd.concat(runs, ignore_index=True)
         frame = frame[["comparison", *[c for c in frame.columns if c != "comparison"]]]
@@ -109,9 +115,11 @@ def agreement_section(d: Inputs) -> Section:
         raise NotIncluded(f"{who} and no machine suggestions to compare")
     notes.append("Themes compare top-level codes (a sub-code counts for its theme). Kappa and alpha from 0.8 are "
                  "usually read as good agreement, 0.67 to 0.8 as tentative. A machine covered every segment; a "
-                 "person only the segments they coded or marked as reviewed. The kappa intervals (95%) come from "
-                 f"{INTERVAL_RESAMPLES:,} bootstrap resamples of the segments both coded; segments of one interview "
-                 "are not independent, so they are if anything too narrow.")
+                 "person only the segments they coded or marked as reviewed. The kappa intervals (95%) are bootstrap "
+                 "percentile intervals. They resample whole interviews where the two coders share at least "
+                 f"{MIN_INTERVIEWS}, since segments of one interview are not independent, and single segments "
+                 "otherwise (then they are if anything too narrow).")
+    notes += resampled
     return Section("agreement", "Agreement", "How far coders agree, code by code: percent agreement, Cohen's "
                    "kappa (two coders) and Krippendorff's alpha.", tables, notes=notes)
 

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+MIN_INTERVIEWS = 5  # fewer interviews than this are too few to resample as wholes
+
+
 @dataclass
 class AgreementResult:
     table: "pd.DataFrame"  # one row per code, then (overall)
@@ -21,6 +24,7 @@ class AgreementResult:
     coders: list[str]
     level: str
     mode: str
+    interval_note: str = ""  # what the kappa intervals resampled, when there are any
 
 
 def project_agreement(
@@ -31,6 +35,7 @@ def project_agreement(
     level: str = "top",
     mode: str = "presence",
     intervals: int = 0,
+    ci_by: str = "interview",
 ) -> AgreementResult:
     """Percent agreement, Cohen's kappa (two coders) and Krippendorff's alpha per code.
 
@@ -38,7 +43,10 @@ def project_agreement(
     ``level='top'`` compares top-level themes (a sub-code counts for its theme);
     ``'all'`` compares every code, each sub-code also counting for its ancestors.
     ``intervals=N`` (two coders, presence mode) adds ``kappa_low`` and ``kappa_high``, a
-    95% bootstrap interval from N resamples of the segments both coded.
+    95% bootstrap interval from N resamples. ``ci_by='interview'`` (the default) resamples
+    whole interviews, since segments of one interview are not independent; with fewer than
+    ``MIN_INTERVIEWS`` interviews in common it falls back to resampling segments
+    (``ci_by='segment'``), and ``interval_note`` says which was done.
     """
     from qualcode.analysis import agreement as ag
 
@@ -50,6 +58,8 @@ def project_agreement(
         raise InvalidInput("name at least two coders, e.g. --coders rules,alice")
     if intervals and (len(coders) != 2 or mode != "presence"):
         raise InvalidInput("kappa intervals need exactly two coders and presence mode")
+    if ci_by not in ("interview", "segment"):
+        raise InvalidInput(f"unknown ci_by {ci_by!r} (interview or segment)")
     codebook = store.codebook()
     parent_of = {c.id: c.parent for c in codebook.codes}
     frame, coverage = coder_codings(store, list(coders))
@@ -61,15 +71,34 @@ def project_agreement(
         wanted = list(codes)
     else:
         wanted = [c.id for c in codebook.walk() if level == "all" or c.parent is None]
-    texts = {s["segment_id"]: s["text"] for s in store.segment_rows()}
+    rows = store.segment_rows()
+    texts = {s["segment_id"]: s["text"] for s in rows}
     if mode == "presence":
         table = ag.agreement_presence(rolled, list(coders), wanted, coverage=coverage)
     else:
         table = ag.agreement_nominal(rolled[rolled.code.isin(wanted)], list(coders), coverage=coverage)
+    note = ""
     if intervals:
+        shared = set(coverage[coders[0]]) & set(coverage[coders[1]])
+        document = {s["segment_id"]: s["document"] for s in rows}
+        interviews = {document[u] for u in shared}
+        by_interview = ci_by == "interview" and len(interviews) >= MIN_INTERVIEWS
         ci = ag.kappa_intervals(rolled, list(coders), wanted, coverage=coverage,
-                                resamples=intervals)
+                                resamples=intervals, groups=document if by_interview else None)
         table = table.merge(ci, on="code", how="left")
+        note = _interval_note(intervals, len(shared), len(interviews), by_interview, ci_by)
     dis = ag.disagreements(rolled, list(coders), wanted, coverage=coverage, texts=texts)
     pairwise = ag.pairwise_kappa(rolled, list(coders), wanted, coverage=coverage) if len(coders) > 2 else None
-    return AgreementResult(table, dis, pairwise, list(coders), level, mode)
+    return AgreementResult(table, dis, pairwise, list(coders), level, mode, note)
+
+
+def _interval_note(resamples: int, segments: int, interviews: int, by_interview: bool,
+                   ci_by: str) -> str:
+    if by_interview:
+        return (f"kappa 95% intervals: {resamples:,} resamples of the {interviews} interviews "
+                f"both coders covered ({segments} segments)")
+    why = "" if ci_by == "segment" else (
+        f"; only {interviews} interview{'s' if interviews != 1 else ''} in common, fewer than "
+        f"{MIN_INTERVIEWS}, so segments were resampled and the interval is too narrow if "
+        "an interview's segments are alike")
+    return f"kappa 95% intervals: {resamples:,} resamples of the {segments} segments both coders covered{why}"
