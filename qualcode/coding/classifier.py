@@ -43,6 +43,8 @@ FORMAT_VERSION = 2  # 2: the featuriser reads the context (the turn before the s
 MIN_NEGATIVES = 5
 CALIBRATION_FOLDS = 3
 CHUNK = 4096  # texts vectorised at a time
+EVIDENCE_WORDS = 3  # words of the segment shown as a suggestion's evidence
+EVIDENCE_CONTEXT = 2  # and words of the turn before it
 Progress = Callable[[str, int, int], None]  # (stage, done, total): for progress bars
 SEED_ORIGINS = frozenset({"codebook", "rule"})
 CONTEXT_SEP = "\x1e"  # featuriser input: the segment's text, then its context after this
@@ -195,6 +197,19 @@ class TfidfFeaturiser:
         if self._union is None:
             raise QualcodeError("the TF-IDF featuriser is used before it was fitted")
         return self._union.transform(list(texts)).tocsr()
+
+    def readable_blocks(self) -> dict[str, tuple[int, np.ndarray]]:
+        """The blocks a person can read, name -> (first column, term of each column): the
+        segment's word n-grams ("word") and its context's ("context"); not the char n-grams."""
+        if self._union is None:
+            raise QualcodeError("the TF-IDF featuriser is used before it was fitted")
+        out, offset = {}, 0
+        for name, vec in self._union.transformer_list:
+            terms = vec.get_feature_names_out()
+            if name in ("word", "context"):
+                out[name] = (offset, terms)
+            offset += len(terms)
+        return out
 
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]:
         """Count n-grams once; each call then gives what a TfidfVectorizer fitted on
@@ -622,10 +637,15 @@ class CodeClassifier:
                 for j, c in enumerate(self._codes)]
         return np.column_stack(cols) if cols else np.zeros((x.shape[0], 0))
 
-    def suggest(self, segments: Iterable[SegmentInput], threshold: float = 0.5
-                ) -> list[Suggestion]:
+    def suggest(self, segments: Iterable[SegmentInput], threshold: float = 0.5, *,
+                evidence: bool = True) -> list[Suggestion]:
         """Codes with probability >= threshold; an ancestor is dropped when a descendant of
-        it is suggested too (a sub-code implies its ancestors). Most probable first."""
+        it is suggested too (a sub-code implies its ancestors). Most probable first.
+
+        With ``evidence`` each suggestion's provenance also names the words that raised its
+        score most (``evidence``: term, the text it matched, its span in the document and
+        its weight in log-odds) and the words of the turn before it (``context_evidence``).
+        """
         if not 0.0 <= threshold <= 1.0:
             raise InvalidInput(f"threshold must be between 0 and 1, got {threshold}")
         segs = []
@@ -634,24 +654,70 @@ class CodeClassifier:
                 raise InvalidInput(f"expected a SegmentInput, got {type(s).__name__}")
             if s.text.strip():
                 segs.append(s)
-        if not segs:
-            return []
-        probs = self.predict_proba([s.text for s in segs], [s.context for s in segs])
         out: list[Suggestion] = []
-        for s, row in zip(segs, probs):
+        for i in range(0, len(segs), CHUNK):  # chunks bound the sparse matrix
+            chunk = segs[i:i + CHUNK]
+            x = self.vectorise([s.text for s in chunk], [s.context for s in chunk])
+            picked = self._pick(self.scores_from_matrix(x), threshold)
+            why = self._evidence(x, chunk, picked) if evidence else [{}] * len(picked)
+            for (r, j, p), extra in zip(picked, why):
+                out.append(Suggestion(
+                    segment_id=chunk[r].id, code=self._codes[j], source=self.source,
+                    confidence=p,
+                    provenance={"model": self.name, "model_id": self.metadata["model_id"],
+                                "score": round(p, 4), "threshold": float(threshold), **extra}))
+        return out
+
+    def _pick(self, probs: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+        """(row, code column, p) of each suggestion, rows in order, most probable first."""
+        picked = []
+        for r, row in enumerate(probs):
             hits = np.flatnonzero(row >= threshold)
             if not hits.size:
                 continue
             implied = frozenset().union(*(self._implies[self._codes[j]] for j in hits))
-            for j in sorted(hits, key=lambda j: (-row[j], j)):
-                code = self._codes[j]
-                if code in implied:
-                    continue
-                p = float(row[j])
-                out.append(Suggestion(
-                    segment_id=s.id, code=code, source=self.source, confidence=p,
-                    provenance={"model": self.name, "model_id": self.metadata["model_id"],
-                                "score": round(p, 4), "threshold": float(threshold)}))
+            picked += [(r, int(j), float(row[j])) for j in sorted(hits, key=lambda j: (-row[j], j))
+                       if self._codes[j] not in implied]
+        return picked
+
+    def _readable(self) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+        """Per readable block: (column mask, terms, first column); {} for featurisers
+        without readable features (sentence embeddings alone)."""
+        cached = self.__dict__.get("_readable_cache")
+        if cached is None:
+            blocks = getattr(self.featuriser, "readable_blocks", None)
+            cached = {}
+            for name, (offset, terms) in (blocks() if blocks else {}).items():
+                mask = np.zeros(self.coef.shape[0], dtype=bool)
+                mask[offset:offset + len(terms)] = True
+                cached[name] = (mask, terms, offset)
+            self._readable_cache = cached
+        return cached
+
+    def _evidence(self, x: Any, chunk: Sequence[SegmentInput],
+                  picked: Sequence[tuple[int, int, float]]) -> list[dict[str, Any]]:
+        from qualcode.coding.evidence import find_term, top_contributions
+
+        out: list[dict[str, Any]] = [{} for _ in picked]
+        rows, cols = [r for r, _, _ in picked], [j for _, j, _ in picked]
+        for block, key, k in (("word", "evidence", EVIDENCE_WORDS),
+                              ("context", "context_evidence", EVIDENCE_CONTEXT)):
+            if block not in self._readable():
+                continue
+            mask, terms, offset = self._readable()[block]
+            for n, found in enumerate(top_contributions(x, rows, cols, self.coef, mask, k)):
+                seg, j = chunk[rows[n]], cols[n]
+                items = []
+                for f, c in found:
+                    item: dict[str, Any] = {"term": str(terms[f - offset]),
+                                            "weight": round(float(self.cal_a[j] * c), 3)}
+                    at = find_term(seg.text, item["term"]) if block == "word" else None
+                    if at is not None:
+                        item["matched"] = seg.text[at[0]:at[1]]
+                        item["span"] = [seg.start + at[0], seg.start + at[1]]
+                    items.append(item)
+                if items:
+                    out[n][key] = items
         return out
 
     # --- persistence ---------------------------------------------------------------------

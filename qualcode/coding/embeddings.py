@@ -231,6 +231,10 @@ class EmbeddingPlusTfidf:
         texts = list(texts)
         return self._join(self.tfidf.transform(texts), self.embedder.transform(texts))
 
+    def readable_blocks(self) -> dict[str, tuple[int, np.ndarray]]:
+        """The TF-IDF part's readable blocks (it comes first; the embedding is not readable)."""
+        return self.tfidf.readable_blocks()
+
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]:
         texts = list(texts)
         tf = self.tfidf.cross_fit(texts)

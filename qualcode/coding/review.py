@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from qualcode.coding.base import previous_turns, turn_text
+from qualcode.coding.evidence import evidence_words
 from qualcode.errors import InvalidInput
 from qualcode.store.codings import MACHINE_CODERS, Decision, apply_decisions, coding_records, reviewed_segments
 from qualcode.store.repo import Store
@@ -92,6 +93,8 @@ def describe_suggestion(s: SuggestionView, *, rule_id: bool = False) -> str:
         head += ", " + ", ".join(extras)
     if prov.get("matched"):
         head += ": '" + " ".join(str(prov["matched"]).split()) + "'"
+    elif evidence_words(prov):
+        head += ": " + ", ".join(f"'{w}'" for w in evidence_words(prov))
     return f"{s.code} ({head})"
 
 

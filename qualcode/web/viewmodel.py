@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualcode.codebook import Codebook
+from qualcode.coding.evidence import evidence_words
 from qualcode.ingest.roles import ROLE_DISPLAY
 from qualcode.store.codings import coding_rows, reviewed_segments
 from qualcode.store.repo import Store
@@ -62,6 +63,9 @@ def why(row: dict[str, Any]) -> str:
             text += f": score {float(score):.2f}"
         if prov.get("threshold") is not None:
             text += f" (threshold {float(prov['threshold']):.2f})"
+        words = evidence_words(prov)
+        if words:
+            text += " \u00b7 words " + ", ".join(f"\u201c{w}\u201d" for w in words)
         return text
     else:
         text = f"added by {row.get('decided_by') or row.get('coder')}"
