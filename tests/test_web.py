@@ -526,3 +526,24 @@ def test_web_views_catch_only_qualcode_errors() -> None:
             if node.type is None or names & broad:
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []
+
+
+def test_transcript_marks_the_words_a_classifier_suggestion_rests_on(app, project) -> None:  # noqa: ANN001
+    path, info = project
+    es = info["es"]
+    word = "three days"
+    i = es["text"].index(word)
+    evidence = [{"term": word, "matched": word, "span": [es["start"] + i, es["start"] + i + len(word)],
+                 "weight": 0.8}]
+    with Store.open(path) as store:  # replaces the open classifier suggestion
+        store_suggestions(store, [Suggestion(es["segment_id"], "team_exclusion", "classifier", 0.7,
+                                             {"model": "tfidf-logreg", "model_id": 2, "score": 0.7,
+                                              "threshold": 0.5, "evidence": evidence})], "classifier")
+    client = app.test_client()
+    login(client)
+    page = client.get(f"/documents/{info['docs']['site_a_es.txt']}").text
+    marked = re.findall(r'<span data-start="(\d+)" class="hl ([^"]*hl-evidence[^"]*)" data-codings="[^"]+" '
+                        r'title="([^"]+)">([^<]+)</span>', page)
+    assert [(int(m[0]), m[3]) for m in marked] == [(es["start"] + i, "three days")]
+    assert marked[0][2].endswith("evidence for Exclusion from team life")
+    assert "words \u201cthree days\u201d" in page  # and the chip says so

@@ -202,14 +202,23 @@ def transcript(store: Store, codebook: Codebook, document: dict[str, Any], coder
                 "quote": "" if whole else seg["text"][start - seg["start"]:end - seg["start"]],
             })
             spans.append((start, end, r["coding_id"]))
+            if r["state"] == "suggested":  # the words a classifier suggestion rests on
+                spans += [(e["span"][0], e["span"][1], -r["coding_id"])
+                          for e in (r.get("provenance") or {}).get("evidence") or []
+                          if isinstance(e, dict) and isinstance(e.get("span"), list) and len(e["span"]) == 2]
         info = {c["id"]: c for c in seg_codings}
         seg_pieces = pieces(seg["text"], seg["start"], spans)
         for p in seg_pieces:
+            evidence_for = [info[-i]["name"] for i in p["ids"] if i < 0]
+            p["ids"] = [i for i in p["ids"] if i > 0]
             states = {info[i]["state"] for i in p["ids"]}
             if any(info[i]["source"] == "human" for i in p["ids"] if info[i]["state"] == "accepted"):
                 states.add("human")
             p["classes"] = " ".join(f"hl-{s}" for s in sorted(states))
             p["title"] = "\n".join(f"{info[i]['name']} ({info[i]['state']}): {info[i]['why']}" for i in p["ids"])
+            if evidence_for:
+                p["classes"] += " hl-evidence"
+                p["title"] += "\nevidence for " + ", ".join(sorted(set(evidence_for)))
         item = {"id": seg["segment_id"], "start": seg["start"], "end": seg["end"], "pieces": seg_pieces,
                 "codings": seg_codings, "reviewed": seg["segment_id"] in reviewed,
                 "nothing": seg["segment_id"] in reviewed and not any(c["state"] == "accepted" for c in seg_codings)}
