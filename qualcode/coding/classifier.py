@@ -680,17 +680,14 @@ class CodeClassifier:
                        if self._codes[j] not in implied]
         return picked
 
-    def _readable(self) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
-        """Per readable block: (column mask, terms, first column); {} for featurisers
-        without readable features (sentence embeddings alone)."""
+    def _readable(self) -> dict[str, tuple[tuple[int, int], np.ndarray]]:
+        """Per readable block: ((first column, end), terms); {} for featurisers without
+        readable features (sentence embeddings alone)."""
         cached = self.__dict__.get("_readable_cache")
         if cached is None:
             blocks = getattr(self.featuriser, "readable_blocks", None)
-            cached = {}
-            for name, (offset, terms) in (blocks() if blocks else {}).items():
-                mask = np.zeros(self.coef.shape[0], dtype=bool)
-                mask[offset:offset + len(terms)] = True
-                cached[name] = (mask, terms, offset)
+            cached = {name: ((offset, offset + len(terms)), terms)
+                      for name, (offset, terms) in (blocks() if blocks else {}).items()}
             self._readable_cache = cached
         return cached
 
@@ -704,13 +701,12 @@ class CodeClassifier:
                               ("context", "context_evidence", EVIDENCE_CONTEXT)):
             if block not in self._readable():
                 continue
-            mask, terms, offset = self._readable()[block]
-            for n, found in enumerate(top_contributions(x, rows, cols, self.coef, mask, k)):
-                seg, j = chunk[rows[n]], cols[n]
+            span, terms = self._readable()[block]
+            for n, found in enumerate(top_contributions(x, rows, cols, self.coef, span, k)):
+                seg, scale = chunk[rows[n]], float(self.cal_a[cols[n]])
                 items = []
                 for f, c in found:
-                    item: dict[str, Any] = {"term": str(terms[f - offset]),
-                                            "weight": round(float(self.cal_a[j] * c), 3)}
+                    item: dict[str, Any] = {"term": str(terms[f - span[0]]), "weight": round(scale * c, 3)}
                     at = find_term(seg.text, item["term"]) if block == "word" else None
                     if at is not None:
                         item["matched"] = seg.text[at[0]:at[1]]

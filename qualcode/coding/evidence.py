@@ -13,47 +13,49 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-# scikit-learn's default token_pattern: what the word vectorisers count as a word
-TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
 def top_contributions(x: Any, rows: Sequence[int], cols: Sequence[int], coef: np.ndarray,
-                      readable: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-    """For each pair (``rows[i]`` of the sparse matrix ``x``, code column ``cols[i]`` of
+                      block: tuple[int, int], k: int) -> list[list[tuple[int, float]]]:
+    """For each pair (``rows[i]`` of the sparse CSR matrix ``x``, code column ``cols[i]`` of
     ``coef``): up to ``k`` (feature, contribution) with the largest positive contribution
-    ``x[row, f] * coef[f, col]`` among the features where ``readable`` is True, largest
-    first. Vectorised over all pairs: one pass over their non-zero features."""
+    ``x[row, f] * coef[f, col]`` among the columns ``block`` = (first, end), largest first.
+    Vectorised over all pairs: one pass over their non-zero features in the block."""
     if not len(rows):
         return []
-    sub = x[np.asarray(rows)]
-    lengths = np.diff(sub.indptr)
-    pair = np.repeat(np.arange(len(rows)), lengths)
-    contrib = sub.data * coef[sub.indices, np.repeat(np.asarray(cols), lengths)]
-    keep = readable[sub.indices] & (contrib > 0)
-    pair, feat, contrib = pair[keep], sub.indices[keep], contrib[keep]
+    first, end = block
+    sub = x[:, first:end][np.asarray(rows)]
+    pair = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+    contrib = sub.data * coef[sub.indices + first, np.asarray(cols)[pair]]
+    keep = contrib > 0
+    pair, feat, contrib = pair[keep], sub.indices[keep] + first, contrib[keep]
     order = np.lexsort((-contrib, pair))
     pair, feat, contrib = pair[order], feat[order], contrib[order]
-    rank = np.arange(len(pair)) - np.searchsorted(pair, pair)  # position within its pair
+    top = (np.arange(len(pair)) - np.searchsorted(pair, pair)) < k  # rank within its pair
     out: list[list[tuple[int, float]]] = [[] for _ in rows]
-    for p, f, c in zip(pair[rank < k], feat[rank < k], contrib[rank < k]):
-        out[p].append((int(f), float(c)))
+    for p, f, c in zip(pair[top].tolist(), feat[top].tolist(), contrib[top].tolist()):
+        out[p].append((f, c))
     return out
+
+
+_BETWEEN = r"(?:\W|(?<!\w)\w(?!\w))+"  # what lies between two tokens: no run of 2 word characters
+
+
+@lru_cache(maxsize=65536)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    words = [rf"(?<!\w){re.escape(w)}(?!\w)" for w in term.split(" ")]
+    return re.compile(_BETWEEN.join(words), re.IGNORECASE)
 
 
 def find_term(text: str, term: str) -> tuple[int, int] | None:
     """Where the word n-gram ``term`` (lower-case words joined by single spaces, as the
-    vectoriser names it) first occurs in ``text``, as code-point offsets; None if nowhere."""
-    words = term.split(" ")
-    tokens = [(m.group().lower(), m.start(), m.end()) for m in TOKEN.finditer(text)]
-    n = len(words)
-    for i in range(len(tokens) - n + 1):
-        if all(tokens[i + j][0] == words[j] for j in range(n)):
-            return tokens[i][1], tokens[i + n - 1][2]
-    return None
+    vectoriser names it) first occurs in ``text``, as code-point offsets; None if nowhere.
+    Words are runs of two or more word characters, as the vectoriser counts them."""
+    m = _term_pattern(term).search(text)
+    return (m.start(), m.end()) if m else None
 
 
 def evidence_words(provenance: dict[str, Any]) -> list[str]:
