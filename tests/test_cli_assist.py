@@ -139,6 +139,15 @@ def test_suggest_all_keeps_only_rule_hits_the_classifier_finds_plausible(coded: 
     assert min(scores) >= policy.lo  # type: ignore[union-attr]
     spans = [json.loads(p)["span"] for p in rule.provenance]
     assert all(a < b for a, b in spans)
+    # the classifier's suggestions name the words behind their scores, located in the text
+    _run(project, "export", "codings", "--out", str(folder / "classifier.csv"), "--status", "suggested",
+         "--source", "classifier")
+    cls = pd.read_csv(folder / "classifier.csv")
+    assert len(cls) > 0
+    for prov, text in zip(cls.provenance, cls.text):
+        evidence = json.loads(prov)["evidence"]
+        assert any("matched" in e for e in evidence)
+        assert all(e["matched"] in text for e in evidence if "matched" in e)
 
 
 def test_next_lists_segments_nobody_coded(coded: dict) -> None:
