@@ -215,6 +215,8 @@ def test_train_suggest_save_reload(fake: tuple[str, FakeEncoder], combined: bool
     np.testing.assert_allclose(probs, model.predict_proba_reference(texts), atol=1e-12)
     sugg = model.suggest([seg(1, texts[0]), seg(2, texts[1])])
     assert {(s.segment_id, s.code) for s in sugg} >= {(1, "employer"), (2, "benefits")}
+    # TF-IDF words are readable evidence; an embedding alone has none to show
+    assert all(("evidence" in s.provenance) == combined for s in sugg)
     loaded = CodeClassifier.from_bytes(model.to_bytes())
     assert loaded.metadata["params"]["featuriser"]["name"] == feat.name
     np.testing.assert_allclose(loaded.predict_proba(texts), probs, atol=1e-6)

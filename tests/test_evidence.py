@@ -81,6 +81,12 @@ def test_suggestions_name_the_words_that_raised_the_score(model) -> None:  # noq
     assert weaker[0] < sug.confidence
 
 
+def test_a_segment_without_offsets_gets_words_but_no_span(model) -> None:  # noqa: ANN001
+    seg = SegmentInput(id=1, text="the huddle agenda and the minutes", role="es", start=None)  # type: ignore[arg-type]
+    (sug,) = [s for s in model.suggest([seg]) if s.code == "meetings"]
+    assert sug.provenance["evidence"] and all("matched" in e and "span" not in e for e in sug.provenance["evidence"])
+
+
 def test_evidence_can_be_left_out(model) -> None:  # noqa: ANN001
     seg = SegmentInput(id=1, text="the huddle agenda and the minutes", role="es")
     with_words, without = model.suggest([seg]), model.suggest([seg], evidence=False)

@@ -710,7 +710,8 @@ class CodeClassifier:
                     at = find_term(seg.text, item["term"]) if block == "word" else None
                     if at is not None:
                         item["matched"] = seg.text[at[0]:at[1]]
-                        item["span"] = [seg.start + at[0], seg.start + at[1]]
+                        if isinstance(seg.start, int):  # offsets in the document, when known
+                            item["span"] = [seg.start + at[0], seg.start + at[1]]
                     items.append(item)
                 if items:
                     out[n][key] = items
