@@ -11,7 +11,7 @@ from scipy import sparse
 
 from qualcode.coding.base import SegmentInput
 from qualcode.coding.classifier import TrainingExample, train
-from qualcode.coding.evidence import find_term, top_contributions
+from qualcode.coding.evidence import block_contributions, credit_characters, find_term, top_entries
 
 PARENT_OF: dict[str, str | None] = {"theme": None, "meetings": "theme", "employers": "theme"}
 WORDS = {"meetings": "huddle allocation agenda minutes multidisciplinary".split(),
@@ -33,17 +33,29 @@ def test_top_contributions_match_a_dense_computation() -> None:
     rng = np.random.default_rng(3)
     x = sparse.random(30, 40, density=0.3, format="csr", random_state=4)
     coef = rng.normal(size=(40, 5))
-    readable = (np.arange(40) >= 5) & (np.arange(40) < 25)
     rows, cols = [0, 3, 3, 29, 7], [1, 0, 4, 2, 2]
-    got = top_contributions(x, rows, cols, coef, (5, 25), k=3)
+    scores = block_contributions(x, rows, cols, coef, (5, 25))
+    got = top_entries(scores, k=3)
     dense = x.toarray()
-    for (r, c), found in zip(zip(rows, cols), got):
-        contrib = dense[r] * coef[:, c]
-        want = sorted(((f, v) for f, v in enumerate(contrib) if readable[f] and v > 0),
-                      key=lambda fv: -fv[1])[:3]
-        assert [f for f, _ in found] == [f for f, _ in want]
-        assert [v for _, v in found] == pytest.approx([v for _, v in want])
-    assert top_contributions(x, [], [], coef, (5, 25), k=3) == []
+    for n, (r, c) in enumerate(zip(rows, cols)):
+        contrib = dense[r, 5:25] * coef[5:25, c]
+        np.testing.assert_allclose(scores.toarray()[n], contrib)
+        want = sorted(((f, v) for f, v in enumerate(contrib) if v > 0), key=lambda fv: -fv[1])[:3]
+        assert [f for f, _ in got[n]] == [f for f, _ in want]
+        assert [v for _, v in got[n]] == pytest.approx([v for _, v in want])
+
+
+def test_character_ngrams_are_credited_to_the_words_that_hold_them() -> None:
+    # two pairs; word columns: "calm", "she", "she was" (a pair of words holds no gram)
+    # char columns: g0 in "calm" only, g1 in both "calm" and "she", g2 in no present word
+    grams_of_word = sparse.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [0, 0, 0]], dtype=float))
+    words = sparse.csr_matrix(np.array([[0.5, 0.2, 0.1], [0.0, 0.3, 0.0]]))
+    chars = sparse.csr_matrix(np.array([[1.0, 0.6, 9.0], [1.0, 0.4, 0.0]]))
+    credit = credit_characters(words, chars, grams_of_word).toarray()
+    # pair 0: calm gets g0 and half of g1; she gets the other half; g2 is held by no word
+    np.testing.assert_allclose(credit[0], [1.0 + 0.3, 0.3, 0.0])
+    # pair 1: only "she" is present, so g0 (held by the absent "calm") goes to nobody
+    np.testing.assert_allclose(credit[1], [0.0, 0.4, 0.0])
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ CALIBRATION_FOLDS = 3
 CHUNK = 4096  # texts vectorised at a time
 EVIDENCE_WORDS = 3  # words of the segment shown as a suggestion's evidence
 EVIDENCE_CONTEXT = 2  # and words of the turn before it
+MIN_CREDITED_GRAM = 3  # shorter char n-grams (" a", "th") are in too many words to credit
 Progress = Callable[[str, int, int], None]  # (stage, done, total): for progress bars
 SEED_ORIGINS = frozenset({"codebook", "rule"})
 CONTEXT_SEP = "\x1e"  # featuriser input: the segment's text, then its context after this
@@ -201,14 +202,42 @@ class TfidfFeaturiser:
     def readable_blocks(self) -> dict[str, tuple[int, np.ndarray]]:
         """The blocks a person can read, name -> (first column, term of each column): the
         segment's word n-grams ("word") and its context's ("context"); not the char n-grams."""
+        out = {}
+        for name, offset, vec in self._blocks():
+            if name in ("word", "context"):
+                out[name] = (offset, vec.get_feature_names_out())
+        return out
+
+    def word_char_grams(self) -> tuple[tuple[int, int], Any] | None:
+        """The char n-gram block's columns (first, end) and which of its n-grams each column
+        of the word block holds (word columns x char columns, 1 where a single word's
+        padded form yields the gram; 0 rows for word pairs), so that the char n-grams'
+        share of a score can be credited to words."""
+        from scipy import sparse
+
+        blocks = {name: (offset, vec) for name, offset, vec in self._blocks()}
+        if "word" not in blocks or "char" not in blocks:
+            return None
+        (_, words), (first, chars) = blocks["word"], blocks["char"]
+        analyse, vocab = chars.build_analyzer(), chars.vocabulary_
+        rows, cols = [], []
+        for i, term in enumerate(words.get_feature_names_out()):
+            if " " not in term:
+                found = {vocab[g] for g in analyse(term) if g in vocab and len(g.strip()) >= MIN_CREDITED_GRAM}
+                rows += [i] * len(found)
+                cols += sorted(found)
+        grams = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                  shape=(len(words.vocabulary_), len(vocab)))
+        return (first, first + len(vocab)), grams
+
+    def _blocks(self) -> list[tuple[str, int, Any]]:
+        """(name, first column, fitted vectoriser) of each block, in column order."""
         if self._union is None:
             raise QualcodeError("the TF-IDF featuriser is used before it was fitted")
-        out, offset = {}, 0
+        out, offset = [], 0
         for name, vec in self._union.transformer_list:
-            terms = vec.get_feature_names_out()
-            if name in ("word", "context"):
-                out[name] = (offset, terms)
-            offset += len(terms)
+            out.append((name, offset, vec))
+            offset += len(vec.vocabulary_)
         return out
 
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]:
@@ -680,42 +709,27 @@ class CodeClassifier:
                        if self._codes[j] not in implied]
         return picked
 
-    def _readable(self) -> dict[str, tuple[tuple[int, int], np.ndarray]]:
-        """Per readable block: ((first column, end), terms); {} for featurisers without
-        readable features (sentence embeddings alone)."""
+    def _readable(self) -> dict[str, Any]:
+        """Per readable block, ((first column, end), terms), and under "chars" the char
+        block's columns and the words' n-grams (see ``word_char_grams``); {} for a
+        featuriser without readable features (sentence embeddings alone)."""
         cached = self.__dict__.get("_readable_cache")
         if cached is None:
             blocks = getattr(self.featuriser, "readable_blocks", None)
             cached = {name: ((offset, offset + len(terms)), terms)
                       for name, (offset, terms) in (blocks() if blocks else {}).items()}
+            grams = getattr(self.featuriser, "word_char_grams", None)
+            if "word" in cached and grams is not None and grams() is not None:
+                cached["chars"] = grams()
             self._readable_cache = cached
         return cached
 
     def _evidence(self, x: Any, chunk: Sequence[SegmentInput],
                   picked: Sequence[tuple[int, int, float]]) -> list[dict[str, Any]]:
-        from qualcode.coding.evidence import find_term, top_contributions
+        from qualcode.coding.evidence import explain
 
-        out: list[dict[str, Any]] = [{} for _ in picked]
-        rows, cols = [r for r, _, _ in picked], [j for _, j, _ in picked]
-        for block, key, k in (("word", "evidence", EVIDENCE_WORDS),
-                              ("context", "context_evidence", EVIDENCE_CONTEXT)):
-            if block not in self._readable():
-                continue
-            span, terms = self._readable()[block]
-            for n, found in enumerate(top_contributions(x, rows, cols, self.coef, span, k)):
-                seg, scale = chunk[rows[n]], float(self.cal_a[cols[n]])
-                items = []
-                for f, c in found:
-                    item: dict[str, Any] = {"term": str(terms[f - span[0]]), "weight": round(scale * c, 3)}
-                    at = find_term(seg.text, item["term"]) if block == "word" else None
-                    if at is not None:
-                        item["matched"] = seg.text[at[0]:at[1]]
-                        if isinstance(seg.start, int):  # offsets in the document, when known
-                            item["span"] = [seg.start + at[0], seg.start + at[1]]
-                    items.append(item)
-                if items:
-                    out[n][key] = items
-        return out
+        return explain(x, chunk, picked, self.coef, self.cal_a, self._readable(),
+                       {"word": EVIDENCE_WORDS, "context": EVIDENCE_CONTEXT})
 
     # --- persistence ---------------------------------------------------------------------
     def to_bytes(self) -> bytes:

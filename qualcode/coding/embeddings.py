@@ -235,6 +235,9 @@ class EmbeddingPlusTfidf:
         """The TF-IDF part's readable blocks (it comes first; the embedding is not readable)."""
         return self.tfidf.readable_blocks()
 
+    def word_char_grams(self) -> tuple[tuple[int, int], Any] | None:
+        return self.tfidf.word_char_grams()
+
     def cross_fit(self, texts: Sequence[str]) -> Callable[[np.ndarray], Any]:
         texts = list(texts)
         tf = self.tfidf.cross_fit(texts)
